@@ -1,0 +1,1 @@
+"""The learning loop: harvesting rated exchanges, curation, datasets, training, evaluation."""

@@ -1,0 +1,1 @@
+"""Knowledge base: sources, indexing, incremental sync, document stores, answering."""

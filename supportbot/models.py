@@ -1,0 +1,245 @@
+"""SQLModel tables: the application's durable state.
+
+Every schema change needs an Alembic migration in ``supportbot/migrations/versions``;
+a test compares these models with the migrated schema on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+# Deterministic constraint names, so migrations can drop and alter them on every backend.
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(sa.TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend.
+
+    PostgreSQL keeps the offset itself; SQLite stores naive text, so values are
+    normalised to UTC on the way in and marked UTC on the way out.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: supportbot stores timezone-aware UTC times only")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
+def _timestamp(**kwargs: Any) -> Any:
+    """A timezone-aware timestamp column defaulting to now (UTC)."""
+    return Field(default_factory=utcnow, sa_type=UTCDateTime, **kwargs)
+
+
+def _optional_timestamp() -> Any:
+    return Field(default=None, sa_type=UTCDateTime)
+
+
+def _json(**kwargs: Any) -> Any:
+    return Field(sa_type=sa.JSON, **kwargs)
+
+
+def _enum(enum: type[StrEnum], **kwargs: Any) -> Any:
+    # Stored as plain strings (not native PostgreSQL enums) so new values need no DDL.
+    return Field(
+        sa_type=sa.Enum(
+            enum,
+            native_enum=False,
+            create_constraint=False,
+            length=32,
+            values_callable=lambda members: [member.value for member in members],
+        ),
+        **kwargs,
+    )
+
+
+class Surface(StrEnum):
+    """Where an exchange happened."""
+
+    SLACK = "slack"
+    WEB = "web"
+    CLI = "cli"
+
+
+class Rating(StrEnum):
+    UP = "up"
+    DOWN = "down"
+
+
+class PairStatus(StrEnum):
+    CANDIDATE = "candidate"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class RunStatus(StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class Exchange(SQLModel, table=True):
+    """One question and the bot's answer to it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    surface: Surface = _enum(Surface, index=True)
+    conversation_id: str | None = Field(
+        default=None, max_length=255, index=True, description="Slack thread or web conversation"
+    )
+    channel_id: str | None = Field(default=None, max_length=64)
+    thread_ts: str | None = Field(default=None, max_length=32)
+    message_ts: str | None = Field(default=None, max_length=32)
+    user_id: str | None = Field(default=None, max_length=255)
+    question: str = Field(sa_type=sa.Text)
+    answer: str = Field(default="", sa_type=sa.Text)
+    sources: list[dict[str, Any]] = _json(default_factory=list)
+    scope: str | None = Field(default=None, max_length=255)
+    model_id: str | None = Field(default=None, max_length=255)
+    latency_ms: int | None = None
+    abstained: bool = False
+    escalated: bool = False
+    error: str | None = Field(default=None, sa_type=sa.Text)
+    created_at: datetime = _timestamp(index=True)
+
+
+class Feedback(SQLModel, table=True):
+    """A rating of an exchange, with an optional reason and correction."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    exchange_id: int = Field(foreign_key="exchange.id", index=True, ondelete="CASCADE")
+    user_id: str | None = Field(default=None, max_length=255)
+    rating: Rating = _enum(Rating)
+    reason: str | None = Field(default=None, sa_type=sa.Text)
+    correction: str | None = Field(default=None, sa_type=sa.Text)
+    from_lead: bool = False
+    created_at: datetime = _timestamp()
+
+
+class QAPair(SQLModel, table=True):
+    """A question/answer pair harvested from exchanges and curated by leads."""
+
+    __tablename__ = "qa_pair"
+
+    id: int | None = Field(default=None, primary_key=True)
+    question: str = Field(sa_type=sa.Text)
+    answer: str = Field(sa_type=sa.Text)
+    context: list[dict[str, Any]] = _json(default_factory=list)
+    origin_exchange_id: int | None = Field(
+        default=None, foreign_key="exchange.id", index=True, ondelete="SET NULL"
+    )
+    status: PairStatus = _enum(PairStatus, default=PairStatus.CANDIDATE, index=True)
+    edited_by: str | None = Field(default=None, max_length=255)
+    decided_by: str | None = Field(default=None, max_length=255)
+    decided_at: datetime | None = _optional_timestamp()
+    created_at: datetime = _timestamp()
+    updated_at: datetime = _timestamp()
+
+
+class Dataset(SQLModel, table=True):
+    """An exported, versioned training set."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    version: str = Field(max_length=64, unique=True)
+    train_path: str = Field(max_length=1024)
+    eval_path: str = Field(max_length=1024)
+    train_count: int = 0
+    eval_count: int = 0
+    split: dict[str, Any] = _json(default_factory=dict)
+    created_at: datetime = _timestamp()
+
+
+class TrainingRun(SQLModel, table=True):
+    __tablename__ = "training_run"
+
+    id: int | None = Field(default=None, primary_key=True)
+    backend: str = Field(max_length=32)
+    base_model: str = Field(max_length=255)
+    dataset_id: int | None = Field(default=None, foreign_key="dataset.id", ondelete="SET NULL")
+    status: RunStatus = _enum(RunStatus, default=RunStatus.PENDING, index=True)
+    external_id: str | None = Field(default=None, max_length=255)
+    hyperparameters: dict[str, Any] = _json(default_factory=dict)
+    metrics: dict[str, Any] = _json(default_factory=dict)
+    error: str | None = Field(default=None, sa_type=sa.Text)
+    created_at: datetime = _timestamp()
+    started_at: datetime | None = _optional_timestamp()
+    finished_at: datetime | None = _optional_timestamp()
+
+
+class ModelVersion(SQLModel, table=True):
+    """A model the bot can answer with; exactly one is active at a time."""
+
+    __tablename__ = "model_version"
+    __table_args__ = (
+        # At most one active model, enforced by the database on both backends.
+        sa.Index(
+            "uq_model_version_single_active",
+            "is_active",
+            unique=True,
+            sqlite_where=sa.text("is_active"),
+            postgresql_where=sa.text("is_active"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    model_id: str = Field(max_length=255, unique=True)
+    backend: str = Field(max_length=32)
+    training_run_id: int | None = Field(
+        default=None, foreign_key="training_run.id", ondelete="SET NULL"
+    )
+    is_active: bool = False
+    eval_scores: dict[str, Any] = _json(default_factory=dict)
+    created_at: datetime = _timestamp()
+    promoted_at: datetime | None = _optional_timestamp()
+
+
+class SyncRun(SQLModel, table=True):
+    """One sync of one knowledge source, with what it changed."""
+
+    __tablename__ = "sync_run"
+
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(max_length=255, index=True)
+    added: int = 0
+    updated: int = 0
+    deleted: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    chunks_embedded: int = 0
+    errors: list[dict[str, Any]] = _json(default_factory=list)
+    started_at: datetime = _timestamp()
+    duration_s: float | None = None
+
+
+class SlackEvent(SQLModel, table=True):
+    """Slack event ids already handled: Slack retries deliveries, we answer once."""
+
+    __tablename__ = "slack_event"
+
+    event_id: str = Field(primary_key=True, max_length=64)
+    received_at: datetime = _timestamp()

