@@ -1,0 +1,275 @@
+"""The `supportbot` command line.
+
+This module is the composition root: it is the one place in the spine that reaches
+into the feature packages (bot, knowledge, ...), and only inside commands, so
+`supportbot --help` stays fast and the spine's imports stay one-way.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any, NoReturn
+from urllib.parse import urlsplit, urlunsplit
+
+import typer
+from pydantic import SecretStr, ValidationError
+from rich.console import Console
+from rich.table import Table
+
+from supportbot import __version__
+from supportbot.settings import ENV_PREFIX, Settings, value_sources
+
+console = Console()
+err_console = Console(stderr=True)
+
+app = typer.Typer(
+    name="supportbot",
+    help="Customer-support answers for Slack and web chat, grounded in your docs.",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    pretty_exceptions_show_locals=False,  # locals may hold secrets
+)
+db_app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+MASK = "**********"
+
+
+def _settings(ctx: typer.Context) -> Settings:
+    settings: Settings = ctx.obj
+    return settings
+
+
+def _fail(message: str, code: int = 1) -> NoReturn:
+    err_console.print(f"[bold red]Error:[/] {message}")
+    raise typer.Exit(code)
+
+
+def _not_available(command: str, feature: str) -> NoReturn:
+    err_console.print(
+        f"[yellow]`supportbot {command}` is not available in this version:[/] "
+        f"{feature} has not been built yet. Nothing was done."
+    )
+    raise typer.Exit(2)
+
+
+def _version(value: bool) -> None:
+    if value:
+        console.print(f"supportbot {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_callback(
+    ctx: typer.Context,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+    ] = False,
+) -> None:
+    """Load settings once for the command that runs."""
+    try:
+        settings = Settings()
+    except ValidationError as error:
+        problems = "; ".join(
+            f"SUPPORTBOT_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}"
+            for e in error.errors()
+        )
+        _fail(f"invalid configuration: {problems}", code=2)
+    from supportbot.runtime import bootstrap
+
+    bootstrap(settings)
+    ctx.obj = settings
+
+
+# --- serve / config / db -------------------------------------------------------------
+
+
+@app.command()
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str | None, typer.Option(help="Bind address [default: settings].")] = None,
+    port: Annotated[int | None, typer.Option(help="Port [default: settings].")] = None,
+) -> None:
+    """Run the web server: health checks now, Slack events and web chat as they land."""
+    import uvicorn
+
+    from bot.server import create_app
+
+    settings = _settings(ctx)
+    host = host or settings.host
+    port = port or settings.port
+    console.print(f"supportbot {__version__} serving on http://{host}:{port}  (Ctrl+C to stop)")
+    # log_config=None keeps our structured, secret-scrubbing logging in charge; the
+    # app logs each request itself (with its request id), so uvicorn's access log is off.
+    uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False)
+
+
+def _mask_url(value: str) -> str:
+    """Hide a password embedded in a URL (postgresql://user:pw@host/db)."""
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return value
+    if parts.password is None:
+        return value
+    netloc = parts.netloc.replace(f":{parts.password}@", f":{MASK}@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def _display(value: Any) -> str:
+    if isinstance(value, SecretStr):
+        return MASK if value.get_secret_value() else "(empty)"
+    if value is None:
+        return "(not set)"
+    if isinstance(value, list):
+        return ", ".join(map(str, value)) or "(none)"
+    if hasattr(value, "value"):  # enums
+        return str(value.value)
+    return _mask_url(str(value))
+
+
+def effective_config(settings: Settings) -> list[dict[str, str]]:
+    """One row per setting: its variable, effective value (secrets masked) and origin."""
+    sources = value_sources(settings)
+    rows = [
+        {
+            "variable": f"{ENV_PREFIX}{name.upper()}",
+            "value": _display(getattr(settings, name)),
+            "source": sources[name],
+        }
+        for name in type(settings).model_fields
+    ]
+    rows.append(
+        {
+            "variable": "(effective database)",
+            "value": _mask_url(settings.resolved_database_url),
+            "source": "derived",
+        }
+    )
+    return rows
+
+
+@app.command()
+def config(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """Show the effective settings, secrets masked, and where each value came from."""
+    rows = effective_config(_settings(ctx))
+    if as_json:
+        console.print_json(json.dumps(rows))
+        return
+    table = Table(title="supportbot settings")
+    for column in ("variable", "value", "source"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(row["variable"], row["value"], row["source"])
+    console.print(table)
+
+
+@db_app.command("upgrade")
+def db_upgrade(
+    ctx: typer.Context,
+    revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
+) -> None:
+    """Apply pending migrations (creates the database on first run)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from supportbot import db
+
+    settings = _settings(ctx)
+    url = settings.resolved_database_url
+    engine = db.create_db_engine(url)
+    try:
+        before = db.current_revision(engine)
+        db.upgrade(engine, revision)
+        after = db.current_revision(engine)
+    except SQLAlchemyError as error:
+        _fail(
+            f"cannot migrate {db.safe_url(url)}: {error.__class__.__name__}: {error.orig or error}"
+        )
+    finally:
+        engine.dispose()
+    if before == after:
+        console.print(f"Database {db.safe_url(url)} is up to date (revision {after}).")
+    else:
+        console.print(f"Database {db.safe_url(url)} upgraded: {before or 'empty'} → {after}.")
+
+
+@db_app.command("current")
+def db_current(ctx: typer.Context) -> None:
+    """Show the database's schema revision and whether migrations are pending."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from supportbot import db
+
+    url = _settings(ctx).resolved_database_url
+    engine = db.create_db_engine(url)
+    try:
+        current = db.current_revision(engine)
+    except SQLAlchemyError as error:
+        _fail(f"cannot read {db.safe_url(url)}: {error.__class__.__name__}")
+    finally:
+        engine.dispose()
+    head = db.head_revision()
+    state = "up to date" if current == head else f"behind; run `supportbot db upgrade` ({head})"
+    console.print(f"{db.safe_url(url)}: revision {current or 'none'} — {state}")
+
+
+@db_app.command("revision")
+def db_revision(
+    message: Annotated[str, typer.Argument(help="What the schema change does.")],
+) -> None:
+    """(Developers) Write a migration from changes to supportbot/models.py."""
+    from supportbot import db
+
+    path = db.autogenerate_revision(message)
+    console.print(f"Wrote {path}; review it before committing.")
+
+
+# --- features that later work fills in ----------------------------------------------
+
+
+@app.command()
+def sync() -> None:
+    """Sync knowledge sources (manuals, update feeds) into the document store."""
+    _not_available("sync", "knowledge-base sync")
+
+
+@app.command()
+def ask(question: Annotated[str, typer.Argument(help="The question.")]) -> None:
+    """Ask a question from the terminal and print the cited answer."""
+    _not_available("ask", "the answering pipeline")
+
+
+@app.command()
+def train() -> None:
+    """Export curated pairs, fine-tune, evaluate, and promote the model if it is better."""
+    _not_available("train", "fine-tuning")
+
+
+@app.command()
+def scheduler() -> None:
+    """Run the scheduler process (sync, harvest, training, reports)."""
+    _not_available("scheduler", "the scheduler")
+
+
+_ANY_ARGS = {"allow_extra_args": True, "ignore_unknown_options": True}
+
+
+def _pending_group(name: str, help_text: str, feature: str) -> None:
+    """Register a command group whose feature has not landed: every use says so."""
+
+    @app.command(name, help=help_text, context_settings=_ANY_ARGS)
+    def _pending(ctx: typer.Context) -> None:
+        _not_available(" ".join([name, *ctx.args]), feature)
+
+
+_pending_group("pairs", "Curate harvested Q&A pairs (list, approve, edit, export).", "curation")
+_pending_group("models", "Model registry (list, promote, rollback).", "the model registry")
+_pending_group("jobs", "Scheduled jobs (list, run now).", "the scheduler")
+
+
+def main() -> None:
+    app()

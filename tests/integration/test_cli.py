@@ -1,0 +1,142 @@
+"""The `supportbot` command line, run as a real process."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from supportbot import db
+
+SLACK_TOKEN = "xoxb-9876543210-1234567890-QwErTyUiOpAsDf"
+SIGNING_SECRET = "8f14e45fceea167a5a36dedd4bea2543"
+LLM_KEY = "sk-live-0123456789abcdefghij"
+
+
+def supportbot(
+    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "supportbot", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COLUMNS": "200", **(env or {})},
+        cwd=cwd,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_help_lists_every_command_group() -> None:
+    result = supportbot("--help")
+    assert result.returncode == 0
+    for command in ("serve", "config", "db", "sync", "ask", "pairs", "train", "models"):
+        assert command in result.stdout
+    for command in ("scheduler", "jobs"):
+        assert command in result.stdout
+
+
+def test_version() -> None:
+    result = supportbot("--version")
+    assert result.returncode == 0
+    assert result.stdout.strip().startswith("supportbot 0.")
+
+
+def test_config_masks_every_secret_in_output_and_logs(isolated_settings: Path) -> None:
+    (isolated_settings / ".env").write_text(f"SUPPORTBOT_LLM_API_KEY={LLM_KEY}\n", encoding="utf-8")
+    env = {
+        "SUPPORTBOT_SLACK_BOT_TOKEN": SLACK_TOKEN,
+        "SUPPORTBOT_SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SUPPORTBOT_DATABASE_URL": "postgresql+psycopg://bot:hunter2hunter2@db:5432/sb",
+        "SUPPORTBOT_LOG_LEVEL": "DEBUG",
+        "SUPPORTBOT_LOG_FORMAT": "json",
+    }
+    for args in (["config"], ["config", "--json"]):
+        result = supportbot(*args, env=env)
+        assert result.returncode == 0, result.stderr
+        everything = result.stdout + result.stderr
+        for secret in (SLACK_TOKEN, SIGNING_SECRET, LLM_KEY, "hunter2hunter2"):
+            assert secret not in everything
+
+    rows = {
+        row["variable"]: row for row in json.loads(supportbot("config", "--json", env=env).stdout)
+    }
+    assert rows["SUPPORTBOT_SLACK_BOT_TOKEN"] == {
+        "variable": "SUPPORTBOT_SLACK_BOT_TOKEN",
+        "value": "**********",
+        "source": "environment",
+    }
+    assert rows["SUPPORTBOT_LLM_API_KEY"]["source"] == ".env file"
+    assert rows["SUPPORTBOT_SLACK_APP_TOKEN"]["value"] == "(not set)"
+    assert (
+        rows["SUPPORTBOT_DATABASE_URL"]["value"] == "postgresql+psycopg://bot:**********@db:5432/sb"
+    )
+    assert rows["SUPPORTBOT_DOCUMENT_STORE"] == {
+        "variable": "SUPPORTBOT_DOCUMENT_STORE",
+        "value": "memory",
+        "source": "default",
+    }
+
+
+def test_invalid_configuration_is_a_clear_error() -> None:
+    result = supportbot("config", env={"SUPPORTBOT_DOCUMENT_STORE": "elastic"})
+    assert result.returncode == 2
+    assert "SUPPORTBOT_DOCUMENT_STORE" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_db_upgrade_creates_the_default_sqlite_database(isolated_settings: Path) -> None:
+    first = supportbot("db", "upgrade")
+    assert first.returncode == 0, first.stderr
+    database = isolated_settings / "data" / "supportbot.db"
+    assert database.is_file()
+    assert "upgraded" in first.stdout
+    second = supportbot("db", "upgrade")
+    assert "up to date" in second.stdout
+    current = supportbot("db", "current")
+    assert current.returncode == 0
+    assert f"revision {db.head_revision()}" in current.stdout
+
+
+@pytest.mark.postgres
+def test_db_upgrade_on_postgresql(postgres_url: str) -> None:
+    result = supportbot("db", "upgrade", env={"SUPPORTBOT_DATABASE_URL": postgres_url})
+    assert result.returncode == 0, result.stderr
+    engine = db.create_db_engine(postgres_url)
+    try:
+        assert "exchange" in sa.inspect(engine).get_table_names()
+        assert db.current_revision(engine) == db.head_revision()
+    finally:
+        engine.dispose()
+
+
+def test_db_upgrade_reports_an_unreachable_database_without_leaking_it() -> None:
+    url = "postgresql+psycopg://bot:s3cr3t-pw@127.0.0.1:1/none"
+    result = supportbot("db", "upgrade", env={"SUPPORTBOT_DATABASE_URL": url})
+    assert result.returncode == 1
+    assert "cannot migrate" in result.stderr
+    assert "s3cr3t-pw" not in result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["sync"],
+        ["ask", "How do I reset?"],
+        ["train"],
+        ["scheduler"],
+        ["pairs", "list"],
+        ["models", "promote", "x"],
+        ["jobs", "list"],
+    ],
+)
+def test_unbuilt_features_say_so_and_do_nothing(args: list[str]) -> None:
+    result = supportbot(*args)
+    assert result.returncode == 2
+    assert "not available in this version" in result.stderr
