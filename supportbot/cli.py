@@ -232,9 +232,114 @@ def db_revision(
 
 
 @app.command()
-def sync() -> None:
-    """Sync knowledge sources (manuals, update feeds) into the document store."""
-    _not_available("sync", "knowledge-base sync")
+def sync(
+    ctx: typer.Context,
+    source: Annotated[
+        list[str] | None, typer.Option("--source", "-s", help="Only these sources (repeatable).")
+    ] = None,
+) -> None:
+    """Sync knowledge sources (manuals, update feeds, web pages) into the document store.
+
+    Only new and changed items are embedded; items that disappeared lose their chunks.
+    A broken item is reported and skipped. Exit status 1 when any item failed.
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from knowledge.sources import SourcesFileError, load_sources, resolve_sources_file
+    from knowledge.stores import open_document_store
+    from knowledge.sync import KnowledgeSync
+    from supportbot import db
+
+    settings = _settings(ctx)
+    path = resolve_sources_file(settings.sources_file, settings.resolved_data_dir)
+    try:
+        sources = load_sources(path)
+    except SourcesFileError as error:
+        _fail(str(error), code=2)
+    if source:
+        unknown = sorted(set(source) - {s.name for s in sources})
+        if unknown:
+            _fail(f"no source named {', '.join(unknown)} in {path}", code=2)
+        sources = [s for s in sources if s.name in source]
+    console.print(f"Sources: {path}")
+
+    engine = db.create_db_engine(settings.resolved_database_url)
+    if settings.auto_migrate:
+        db.upgrade(engine)
+    syncer = KnowledgeSync(settings, open_document_store(settings), engine=engine)
+    reports = []
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=console
+    ) as progress:
+        for spec in sources:
+            task = progress.add_task(spec.name, total=None)
+
+            def on_progress(event: str, amount: int, task_id: Any = task) -> None:
+                if event == "total":
+                    progress.update(task_id, total=amount)
+                else:
+                    progress.advance(task_id, amount)
+
+            reports.append(syncer.sync_source(spec, on_progress))
+    engine.dispose()
+    _print_sync_summary(reports)
+    if any(report.failed for report in reports):
+        raise typer.Exit(1)
+
+
+def _print_sync_summary(reports: list[Any]) -> None:
+    table = Table(title="Sync summary")
+    columns = ("added", "updated", "deleted", "unchanged", "failed", "chunks_embedded")
+    table.add_column("source")
+    for column in columns:
+        table.add_column(column.replace("_", " "), justify="right")
+    table.add_column("seconds", justify="right")
+    for report in reports:
+        table.add_row(
+            report.source,
+            *(str(getattr(report, column)) for column in columns),
+            f"{report.duration_s:.1f}",
+        )
+    console.print(table)
+    for report in reports:
+        for error in report.errors:
+            err_console.print(f"[red]failed[/] {error['item']}: {error['error']}")
+
+
+@app.command()
+def search(
+    ctx: typer.Context,
+    query: Annotated[str, typer.Argument(help="What to look for.")],
+    top_k: Annotated[int, typer.Option("--top-k", "-k", min=1, max=50)] = 5,
+    mode: Annotated[str, typer.Option(help="hybrid, bm25 or dense.")] = "hybrid",
+) -> None:
+    """Search the knowledge base and show the best passages (no answer generation)."""
+    from knowledge.retrieval import RetrievalMode, build_retrieval_pipeline, retrieve
+    from knowledge.stores import open_document_store
+
+    settings = _settings(ctx)
+    try:
+        retrieval_mode = RetrievalMode(mode)
+    except ValueError:
+        _fail(f"unknown mode {mode!r}: choose hybrid, bm25 or dense", code=2)
+    store = open_document_store(settings)
+    if store.count_documents() == 0:
+        _fail("the knowledge base is empty: run `supportbot sync` first")
+    pipeline = build_retrieval_pipeline(settings, store, retrieval_mode)
+    table = Table(title=f"Results for: {query}")
+    for column in ("score", "title", "section", "source", "passage"):
+        table.add_column(column, overflow="fold")
+    for document in retrieve(pipeline, query, top_k=top_k):
+        meta = document.meta
+        dated = f" ({meta['published_at'][:10]})" if meta.get("published_at") else ""
+        table.add_row(
+            f"{document.score or 0:.3f}",
+            f"{meta.get('title') or ''}{dated}",
+            meta.get("section") or "",
+            meta.get("source") or "",
+            (document.content or "")[:200],
+        )
+    console.print(table)
 
 
 @app.command()

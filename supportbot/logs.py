@@ -109,8 +109,11 @@ def configure_logging(
         root.removeHandler(existing)
     root.addHandler(handler)
     root.setLevel(level)
-    # Alembic narrates every step at INFO; the CLI reports the outcome itself.
-    logging.getLogger("alembic").setLevel(max(logging.getLevelName(level), logging.WARNING))
+    # Alembic narrates every step and Haystack every component run at INFO; we report
+    # outcomes ourselves, so they speak only at WARNING and above unless debugging.
+    quiet_level = max(logging.getLevelName(level), logging.WARNING)
+    for chatty in ("alembic", "haystack", "sentence_transformers", "httpx"):
+        logging.getLogger(chatty).setLevel(quiet_level)
     # uvicorn installs its own handlers; make its loggers propagate to ours instead.
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         named = logging.getLogger(name)

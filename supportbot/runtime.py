@@ -7,9 +7,19 @@ import os
 from supportbot.logs import configure_logging
 from supportbot.settings import Settings
 
-# Haystack phones home with usage telemetry unless told not to; a support bot that
-# may run in air-gapped networks opts out by default (an explicit env value wins).
-_QUIET_DEFAULTS = {"HAYSTACK_TELEMETRY_ENABLED": "False"}
+# Defaults for libraries we embed (an explicit environment value always wins):
+# - Haystack phones home with usage telemetry; a support bot that may run in
+#   air-gapped networks opts out.
+# - Haystack installs its own structlog handlers; ours already render every record
+#   (with secret redaction), so Haystack uses plain logging and propagates to them.
+# - Model-loading progress bars are noise in service logs.
+_QUIET_DEFAULTS = {
+    "HAYSTACK_TELEMETRY_ENABLED": "False",
+    "HAYSTACK_LOGGING_IGNORE_STRUCTLOG": "true",
+    "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+    "TRANSFORMERS_VERBOSITY": "error",
+    "TOKENIZERS_PARALLELISM": "false",
+}
 
 
 def bootstrap(settings: Settings) -> None:

@@ -127,7 +127,6 @@ def test_db_upgrade_reports_an_unreachable_database_without_leaking_it() -> None
 @pytest.mark.parametrize(
     "args",
     [
-        ["sync"],
         ["ask", "How do I reset?"],
         ["train"],
         ["scheduler"],
@@ -140,3 +139,59 @@ def test_unbuilt_features_say_so_and_do_nothing(args: list[str]) -> None:
     result = supportbot(*args)
     assert result.returncode == 2
     assert "not available in this version" in result.stderr
+
+
+def test_sync_indexes_the_sample_knowledge_then_search_finds_it(isolated_settings: Path) -> None:
+    first = supportbot("sync")
+    assert first.returncode == 0, first.stderr
+    assert "Sync summary" in first.stdout
+    assert "nimbus-manual" in first.stdout
+    assert (isolated_settings / "data" / "document_store.json").is_file()
+
+    again = supportbot("sync", "--source", "nimbus-releases")
+    assert again.returncode == 0
+    assert "nimbus-manual" not in again.stdout
+
+    found = supportbot("search", "how do I factory reset the hub", "--top-k", "3")
+    assert found.returncode == 0, found.stderr
+    assert "Factory reset" in found.stdout
+
+    engine = db.create_db_engine(f"sqlite:///{isolated_settings / 'data' / 'supportbot.db'}")
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(sa.text("SELECT source, added FROM sync_run")).all()
+    finally:
+        engine.dispose()
+    assert ("nimbus-manual", 5) in rows
+    assert ("nimbus-releases", 0) in rows
+
+
+def test_sync_reports_broken_items_with_exit_status_1(isolated_settings: Path) -> None:
+    manuals = isolated_settings / "docs"
+    manuals.mkdir()
+    (manuals / "good.md").write_text("# Good\n\nThe blue button pairs devices.\n", encoding="utf-8")
+    (manuals / "bad.pdf").write_bytes(b"%PDF-1.4 not really")
+    (isolated_settings / "data").mkdir()
+    (isolated_settings / "data" / "sources.yaml").write_text(
+        "sources:\n  - {name: docs, kind: manual, type: folder, path: ../docs}\n", encoding="utf-8"
+    )
+    result = supportbot("sync")
+    assert result.returncode == 1
+    assert "docs:bad.pdf" in result.stderr
+    assert "no text could be extracted" in result.stderr
+
+
+def test_sync_rejects_unknown_sources_and_bad_files(isolated_settings: Path) -> None:
+    unknown = supportbot("sync", "--source", "nope")
+    assert unknown.returncode == 2
+    assert "no source named nope" in unknown.stderr
+    (isolated_settings / "broken.yaml").write_text("sources: [", encoding="utf-8")
+    broken = supportbot("sync", env={"SUPPORTBOT_SOURCES_FILE": "broken.yaml"})
+    assert broken.returncode == 2
+    assert "not valid YAML" in broken.stderr
+
+
+def test_search_on_an_empty_knowledge_base_says_what_to_do() -> None:
+    result = supportbot("search", "anything")
+    assert result.returncode == 1
+    assert "supportbot sync" in result.stderr

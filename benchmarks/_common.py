@@ -1,0 +1,59 @@
+"""Shared helpers for the hand-run benchmarks."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import re
+from pathlib import Path
+
+from knowledge.sources import SourceSpec
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def machine_summary() -> str:
+    memory = ""
+    try:
+        pages = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        memory = f", {pages / 2**30:.0f} GiB RAM"
+    except (ValueError, OSError, AttributeError):
+        pass
+    return (
+        f"{platform.machine()} {platform.system()}, {os.cpu_count()} CPUs{memory}, "
+        f"Python {platform.python_version()}"
+    )
+
+
+def write_results(name: str, figures: dict, markdown: str) -> None:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"{name}.json").write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
+    (RESULTS / f"{name}.md").write_text(markdown, encoding="utf-8")
+    print(f"machine: {machine_summary()}")
+    print(f"wrote {RESULTS / f'{name}.json'} and {name}.md")
+
+
+def source_name(manual: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]", "-", manual)
+
+
+def write_corpus(corpus: list[dict], folder: Path) -> list[SourceSpec]:
+    """One Markdown file per e-manual section, one folder source per manual.
+
+    Files are only rewritten when their text differs, so re-syncing is incremental.
+    """
+    manuals: dict[str, Path] = {}
+    for section in corpus:
+        manual_dir = manuals.setdefault(section["source"], folder / source_name(section["source"]))
+        manual_dir.mkdir(parents=True, exist_ok=True)
+        path = manual_dir / f"{section['id'].replace(':', '__')}.md"
+        text = f"# {section['title']}\n\n{section['text']}\n"
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            path.write_text(text, encoding="utf-8")
+    return [
+        SourceSpec(
+            name=source_name(manual), kind="manual", type="folder", path=path, product=manual
+        )
+        for manual, path in sorted(manuals.items())
+    ]

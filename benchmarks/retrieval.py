@@ -1,0 +1,149 @@
+"""Retrieval quality on the e-manual evaluation set, through the project's own code.
+
+The corpus (10,048 sections of 34 Samsung manuals) is written out as one Markdown file
+per section, one folder source per manual, and indexed by `KnowledgeSync` exactly as
+`supportbot sync` would; the questions are then answered by the project's retrieval
+pipelines (BM25, dense, hybrid). A retrieved chunk counts for the section its file holds.
+
+    .venv/bin/python benchmarks/retrieval.py [--eval-dir ../shared/eval/emanual]
+
+Results: benchmarks/results/retrieval.json and retrieval.md. The index is kept in
+--work-dir (default benchmarks/.work/retrieval) and re-synced incrementally, so a
+second run only re-embeds what changed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HAYSTACK_TELEMETRY_ENABLED", "False")
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks._common import machine_summary, write_corpus, write_results  # noqa: E402
+from knowledge.retrieval import RetrievalMode, build_retrieval_pipeline, retrieve  # noqa: E402
+from knowledge.stores import PersistentInMemoryDocumentStore  # noqa: E402
+from knowledge.sync import KnowledgeSync  # noqa: E402
+from supportbot.logs import configure_logging  # noqa: E402
+from supportbot.settings import Settings  # noqa: E402
+
+CHUNKS_PER_QUERY = 50  # chunks fetched before collapsing to sections
+
+
+def section_of(chunk_meta: dict) -> str:
+    file_part = chunk_meta["source_id"].split(":", 1)[1]
+    return file_part.removesuffix(".md").replace("__", ":")
+
+
+def ranked_sections(chunks: list) -> list[str]:
+    seen: list[str] = []
+    for chunk in chunks:
+        section = section_of(chunk.meta)
+        if section not in seen:
+            seen.append(section)
+    return seen
+
+
+def score(rankings: list[list[str]], questions: list[dict]) -> dict[str, float]:
+    def recall(k: int) -> float:
+        hits = [
+            bool(set(r[:k]) & set(q["gold_doc_ids"]))
+            for r, q in zip(rankings, questions, strict=False)
+        ]
+        return round(sum(hits) / len(hits), 4)
+
+    reciprocal = []
+    for ranking, question in zip(rankings, questions, strict=False):
+        rank = next(
+            (i for i, s in enumerate(ranking[:10], start=1) if s in question["gold_doc_ids"]), None
+        )
+        reciprocal.append(1 / rank if rank else 0.0)
+    return {
+        "recall@1": recall(1),
+        "recall@5": recall(5),
+        "recall@10": recall(10),
+        "mrr@10": round(sum(reciprocal) / len(reciprocal), 4),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--eval-dir", type=Path, default=ROOT.parent / "shared/eval/emanual")
+    parser.add_argument("--work-dir", type=Path, default=ROOT / "benchmarks/.work/retrieval")
+    parser.add_argument("--questions", default="questions_dev.json")
+    parser.add_argument("--limit", type=int, default=None, help="first N questions only")
+    args = parser.parse_args()
+    configure_logging(level="WARNING")
+
+    corpus = json.loads((args.eval_dir / "corpus.json").read_text(encoding="utf-8"))
+    questions = json.loads((args.eval_dir / args.questions).read_text(encoding="utf-8"))
+    questions = questions[: args.limit] if args.limit else questions
+
+    settings = Settings(data_dir=args.work_dir)
+    sources = write_corpus(corpus, args.work_dir / "corpus")
+    store = PersistentInMemoryDocumentStore(args.work_dir / "store.json")
+    started = time.perf_counter()
+    reports = KnowledgeSync(settings, store).sync(sources)
+    index_seconds = time.perf_counter() - started
+    failed = sum(r.failed for r in reports)
+    print(
+        f"indexed {len(corpus)} sections into {store.count_documents()} chunks "
+        f"({sum(r.chunks_embedded for r in reports)} embedded now, {failed} failed) "
+        f"in {index_seconds:.0f}s"
+    )
+
+    results: dict[str, object] = {}
+    per_mode: dict[str, dict[str, float]] = {}
+    for mode in (RetrievalMode.BM25, RetrievalMode.DENSE, RetrievalMode.HYBRID):
+        pipeline = build_retrieval_pipeline(settings, store, mode)
+        started = time.perf_counter()
+        rankings = [
+            ranked_sections(retrieve(pipeline, q["question"], top_k=CHUNKS_PER_QUERY))
+            for q in questions
+        ]
+        elapsed = time.perf_counter() - started
+        per_mode[mode.value] = {
+            **score(rankings, questions),
+            "ms_per_query": round(1000 * elapsed / len(questions), 1),
+        }
+        print(f"{mode.value:>7}: {per_mode[mode.value]}")
+
+    default = per_mode[RetrievalMode.HYBRID.value]
+    results.update({k: v for k, v in default.items() if k != "ms_per_query"})
+    results["default_method"] = RetrievalMode.HYBRID.value
+    for mode, figures in per_mode.items():
+        for key, value in figures.items():
+            results[f"{mode}_{key}"] = value
+    results.update(
+        {
+            "questions": len(questions),
+            "sections": len(corpus),
+            "chunks": store.count_documents(),
+            "index_seconds": round(index_seconds, 1),
+            "machine": machine_summary(),
+        }
+    )
+    rows = "\n".join(
+        f"| {mode} | {f['recall@1']:.3f} | {f['recall@5']:.3f} | {f['recall@10']:.3f} "
+        f"| {f['mrr@10']:.3f} | {f['ms_per_query']} |"
+        for mode, f in per_mode.items()
+    )
+    markdown = (
+        "# Retrieval on the e-manual dev questions\n\n"
+        f"{len(questions)} questions, {len(corpus)} sections ({store.count_documents()} chunks), "
+        "indexed and searched through supportbot's own pipelines. Default: hybrid.\n\n"
+        "| method | R@1 | R@5 | R@10 | MRR@10 | ms/query |\n|---|---|---|---|---|---|\n"
+        f"{rows}\n\nMachine: {machine_summary()}\n"
+    )
+    write_results("retrieval", results, markdown)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,153 @@
+"""One contract for every document store: the embedded one always, Weaviate when reachable.
+
+Set WEAVIATE_URL (e.g. http://localhost:8080) to run the suite against a Weaviate server;
+otherwise its cases are skipped with that reason.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from haystack import Document
+from haystack.document_stores.types import DocumentStore, DuplicatePolicy
+
+from knowledge.indexing import build_document_embedder
+from knowledge.retrieval import RetrievalMode, build_retrieval_pipeline, retrieve
+from knowledge.stores import PersistentInMemoryDocumentStore, open_weaviate_store, persist
+from supportbot.settings import Settings
+
+WEAVIATE_URL = os.environ.get("WEAVIATE_URL")
+
+
+def memory_store(tmp_path: Path) -> DocumentStore:
+    return PersistentInMemoryDocumentStore(tmp_path / "store.json")
+
+
+def weaviate_store(_tmp_path: Path) -> DocumentStore:
+    # A fresh collection per test, so cases never see each other's chunks.
+    return open_weaviate_store(WEAVIATE_URL, collection=f"Contract{uuid.uuid4().hex[:10]}")
+
+
+STORES = [
+    pytest.param(memory_store, id="memory"),
+    pytest.param(
+        weaviate_store,
+        id="weaviate",
+        marks=[
+            pytest.mark.weaviate,
+            pytest.mark.skipif(
+                not WEAVIATE_URL, reason="WEAVIATE_URL is not set: Weaviate contract skipped"
+            ),
+        ],
+    ),
+]
+
+CHUNKS = [
+    ("router:reset", "Router X1", "Reset", "Hold the reset button for ten seconds.", "Router X1"),
+    ("router:wifi", "Router X1", "Wi-Fi", "Join the 5 GHz band for faster Wi-Fi.", "Router X1"),
+    ("kettle:descale", "Kettle", "Descaling", "Descale the kettle with citric acid.", "Kettle"),
+]
+
+
+@pytest.fixture(scope="module")
+def embedded_chunks() -> list[Document]:
+    documents = [
+        Document(
+            id=f"chunk-{i}",
+            content=content,
+            meta={
+                "source": source_id.split(":")[0],
+                "source_id": source_id,
+                "content_hash": f"hash-{i}",
+                "kind": "manual",
+                "product": product,
+                "tags": ["demo"],
+                "title": title,
+                "section": section,
+                "url": f"https://docs.example/{source_id}",
+                "published_at": None,
+                "chunk_index": 0,
+            },
+        )
+        for i, (source_id, title, section, content, product) in enumerate(CHUNKS)
+    ]
+    embedder = build_document_embedder(Settings())
+    embedder.warm_up()
+    return embedder.run(documents)["documents"]
+
+
+@pytest.fixture(params=STORES)
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[DocumentStore]:
+    factory: Callable[[Path], DocumentStore] = request.param
+    opened = factory(tmp_path)
+    yield opened
+    if not isinstance(opened, PersistentInMemoryDocumentStore):  # drop the scratch collection
+        opened.client.collections.delete(opened.collection.name)
+        opened.client.close()
+
+
+def test_write_count_filter_and_delete(
+    store: DocumentStore, embedded_chunks: list[Document]
+) -> None:
+    assert store.write_documents(embedded_chunks, policy=DuplicatePolicy.OVERWRITE) == 3
+    assert store.count_documents() == 3
+    router = store.filter_documents({"field": "meta.source", "operator": "==", "value": "router"})
+    assert sorted(d.meta["source_id"] for d in router) == ["router:reset", "router:wifi"]
+    assert router[0].meta["content_hash"].startswith("hash-")
+    store.delete_documents([d.id for d in router])
+    assert [d.meta["source_id"] for d in store.filter_documents()] == ["kettle:descale"]
+
+
+def test_overwrite_replaces_a_chunk(store: DocumentStore, embedded_chunks: list[Document]) -> None:
+    store.write_documents(embedded_chunks, policy=DuplicatePolicy.OVERWRITE)
+    changed = Document(
+        id="chunk-0",
+        content="Hold reset for 15 seconds.",
+        meta=embedded_chunks[0].meta,
+        embedding=embedded_chunks[0].embedding,
+    )
+    store.write_documents([changed], policy=DuplicatePolicy.OVERWRITE)
+    assert store.count_documents() == 3
+    [stored] = store.filter_documents(
+        {"field": "meta.source_id", "operator": "==", "value": "router:reset"}
+    )
+    assert stored.content == "Hold reset for 15 seconds."
+
+
+@pytest.mark.parametrize("mode", list(RetrievalMode))
+def test_every_retrieval_mode_finds_the_right_chunk(
+    store: DocumentStore, embedded_chunks: list[Document], mode: RetrievalMode
+) -> None:
+    store.write_documents(embedded_chunks, policy=DuplicatePolicy.OVERWRITE)
+    pipeline = build_retrieval_pipeline(Settings(), store, mode)
+    [best, *_] = retrieve(pipeline, "how do I descale my kettle", top_k=3)
+    assert best.meta["source_id"] == "kettle:descale"
+
+
+def test_filters_restrict_retrieval(store: DocumentStore, embedded_chunks: list[Document]) -> None:
+    store.write_documents(embedded_chunks, policy=DuplicatePolicy.OVERWRITE)
+    pipeline = build_retrieval_pipeline(Settings(), store)
+    results = retrieve(
+        pipeline,
+        "descale the kettle",
+        top_k=5,
+        filters={"field": "meta.product", "operator": "==", "value": "Router X1"},
+    )
+    assert results
+    assert {d.meta["product"] for d in results} == {"Router X1"}
+
+
+def test_memory_store_persists_across_restarts(
+    tmp_path: Path, embedded_chunks: list[Document]
+) -> None:
+    store = memory_store(tmp_path)
+    store.write_documents(embedded_chunks)
+    persist(store)
+    reopened = memory_store(tmp_path)
+    assert reopened.count_documents() == 3
+    assert reopened.filter_documents()[0].embedding is not None
+    assert not list(tmp_path.glob(".store-*")), "no temporary files are left behind"
