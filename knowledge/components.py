@@ -78,10 +78,11 @@ class ChunkAnnotator:
 
     @component.output_types(documents=list[Document])
     def run(self, documents: list[Document], meta: dict[str, Any]) -> dict[str, list[Document]]:
+        # Heading-only chunks carry no answer, unless the heading is all the item has.
+        with_body = [d for d in documents if _has_body(d)]
+        kept = with_body or [d for d in documents if (d.content or "").strip()]
         annotated = []
-        for document in documents:
-            if not _has_body(document):
-                continue
+        for document in kept:
             headers = [*document.meta.get("parent_headers", []), document.meta.get("header")]
             section = " > ".join(h for h in headers if h)
             chunk_meta = {

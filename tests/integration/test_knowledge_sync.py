@@ -252,3 +252,21 @@ def test_a_missing_folder_is_reported_not_fatal(tmp_path: Path, engine: sa.Engin
     [report] = syncer.sync(load_sources(tmp_path / "sources.yaml"))
     assert report.failed == 1
     assert "folder not found" in report.errors[0]["error"]
+
+
+def test_a_heading_only_document_is_indexed_not_failed(tmp_path: Path, engine: sa.Engine) -> None:
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "arc.md").write_text(
+        "# Connecting with an HDMI ARC cable\n", encoding="utf-8"
+    )
+    (tmp_path / "docs" / "empty.md").write_text("   \n", encoding="utf-8")
+    (tmp_path / "sources.yaml").write_text(
+        "sources:\n  - {name: docs, kind: manual, type: folder, path: docs}\n", encoding="utf-8"
+    )
+    syncer, _ = make_sync(tmp_path, engine)
+    [report] = syncer.sync(load_sources(tmp_path / "sources.yaml"))
+    assert (report.added, report.failed) == (1, 1)
+    assert report.errors[0]["item"] == "docs:empty.md"
+    [chunk] = syncer.store.filter_documents()
+    assert chunk.meta["title"] == "Connecting with an HDMI ARC cable"
+    assert "HDMI ARC" in chunk.content
