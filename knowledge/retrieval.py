@@ -68,19 +68,32 @@ class ScoreFusion:
     ) -> dict[str, list[Document]]:
         fused: dict[str, float] = defaultdict(float)
         by_id: dict[str, Document] = {}
+        raw: dict[str, dict[str, float]] = defaultdict(dict)
         best_bm25 = max((d.score or 0.0 for d in bm25_documents), default=0.0)
         for document in bm25_documents:
             if best_bm25 > 0:
                 fused[document.id] += self.bm25_weight * (document.score or 0.0) / best_bm25
             by_id[document.id] = document
+            raw[document.id]["bm25_score"] = document.score or 0.0
         for document in embedding_documents:
             fused[document.id] += (1 - self.bm25_weight) * (document.score or 0.0)
             by_id.setdefault(document.id, document)
+            raw[document.id]["dense_score"] = document.score or 0.0
         fused = self._add_coherence(fused, by_id)
         ranked = sorted(fused, key=lambda doc_id: fused[doc_id], reverse=True)
         if top_k is not None:
             ranked = ranked[:top_k]
-        return {"documents": [replace(by_id[doc_id], score=fused[doc_id]) for doc_id in ranked]}
+        # The raw scores travel along: callers judge evidence strength on absolute scales.
+        return {
+            "documents": [
+                replace(
+                    by_id[doc_id],
+                    score=fused[doc_id],
+                    meta={**by_id[doc_id].meta, **raw[doc_id]},
+                )
+                for doc_id in ranked
+            ]
+        }
 
     def _add_coherence(
         self, fused: dict[str, float], by_id: dict[str, Document]

@@ -343,9 +343,70 @@ def search(
 
 
 @app.command()
-def ask(question: Annotated[str, typer.Argument(help="The question.")]) -> None:
-    """Ask a question from the terminal and print the cited answer."""
-    _not_available("ask", "the answering pipeline")
+def ask(
+    ctx: typer.Context,
+    question: Annotated[str, typer.Argument(help="The question.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+) -> None:
+    """Ask a question from the terminal: the cited answer, its sources and timings."""
+    import time
+    from dataclasses import asdict
+
+    from knowledge.answering import AnsweringService
+    from knowledge.exchanges import record_exchange
+    from knowledge.stores import open_document_store
+    from supportbot import db
+    from supportbot.models import Surface
+    from supportbot.registry import active_model_id
+
+    settings = _settings(ctx)
+    if not question.strip():
+        _fail("the question is empty", code=2)
+    store = open_document_store(settings)
+    if store.count_documents() == 0:
+        _fail("the knowledge base is empty: run `supportbot sync` first")
+    engine = db.create_db_engine(settings.resolved_database_url)
+    if settings.auto_migrate:
+        db.upgrade(engine)
+    service = AnsweringService(settings, store)
+    streaming = settings.llm_configured and not as_json
+    started = time.perf_counter()
+    answer = service.answer(
+        question,
+        model_id=active_model_id(engine, settings.llm_model),
+        on_token=(lambda token: console.out(token, end="", highlight=False)) if streaming else None,
+    )
+    total_ms = (time.perf_counter() - started) * 1000
+    exchange_id = record_exchange(engine, answer, Surface.CLI, total_ms=total_ms)
+    engine.dispose()
+
+    if as_json:
+        payload = asdict(answer)
+        payload.update(exchange_id=exchange_id, abstained=answer.abstained)
+        payload["timings_ms"]["total_ms"] = round(total_ms, 1)
+        console.print_json(json.dumps(payload))
+        return
+    if streaming and answer.mode == "generated":
+        console.print("\n")  # the streamed text is already on screen; show the clean one
+    console.print(answer.text, highlight=False, markup=False)
+    if answer.citations:
+        console.print("\n[bold]Sources[/]")
+        for citation in answer.citations:
+            where = citation.section or citation.title or "Untitled"
+            if citation.title and not where.startswith(citation.title):
+                where = f"{citation.title} - {where}"
+            dated = f" ({citation.published_at[:10]})" if citation.published_at else ""
+            link = f"  {citation.url}" if citation.url else ""
+            console.print(
+                f"  [{citation.number}] {where}{dated}{link}", highlight=False, markup=False
+            )
+    if answer.abstained:
+        console.print("\n[yellow]Abstained: flagged for a human.[/]")
+    stages = ", ".join(f"{k.removesuffix('_ms')} {v:.0f} ms" for k, v in answer.timings_ms.items())
+    console.print(
+        f"\n[dim]{answer.mode} · model {answer.model_id or '-'} · {stages} · "
+        f"total {total_ms:.0f} ms · exchange {exchange_id}[/]"
+    )
 
 
 @app.command()

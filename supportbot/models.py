@@ -122,6 +122,8 @@ class Exchange(SQLModel, table=True):
     scope: str | None = Field(default=None, max_length=255)
     model_id: str | None = Field(default=None, max_length=255)
     latency_ms: int | None = None
+    timings: dict[str, float] = _json(default_factory=dict)
+    answer_mode: str | None = Field(default=None, max_length=16)
     abstained: bool = False
     escalated: bool = False
     error: str | None = Field(default=None, sa_type=sa.Text)

@@ -113,6 +113,13 @@ class Settings(BaseSettings):
         description="Base answering model, used until a fine-tuned model is promoted.",
     )
     llm_timeout_s: float = Field(default=30.0, gt=0, description="Per-request LLM timeout.")
+    llm_max_retries: int = Field(
+        default=3,
+        ge=0,
+        le=10,
+        description="Retries (with exponential backoff, by the openai client) on timeouts, "
+        "rate limits and server errors.",
+    )
 
     # --- Slack ---------------------------------------------------------------------
     slack_bot_token: SecretStr | None = Field(default=None, description="Bot token (xoxb-…).")

@@ -127,7 +127,6 @@ def test_db_upgrade_reports_an_unreachable_database_without_leaking_it() -> None
 @pytest.mark.parametrize(
     "args",
     [
-        ["ask", "How do I reset?"],
         ["train"],
         ["scheduler"],
         ["pairs", "list"],

@@ -1,0 +1,322 @@
+"""The one answering path every front end uses: retrieve, decide, generate, cite.
+
+    question (+ thread history)
+      → standalone question (LLM rewrite when configured, else history-aware query)
+      → hybrid retrieval, newer updates boosted
+      → weak evidence? abstain and hand over
+      → LLM configured? generate from numbered sources : quote the best excerpts
+      → keep only real citations; record timings
+
+Generation goes through Haystack's OpenAIChatGenerator (the `openai` client), so OpenAI,
+vLLM, llama.cpp and Ollama all work; the client retries timeouts, rate limits and 5xx
+with backoff. If it still fails, the user gets the excerpts and a short note.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+import structlog
+from haystack import Document, Pipeline, component
+from haystack.components.builders import ChatPromptBuilder
+from haystack.components.generators.chat import OpenAIChatGenerator
+from haystack.document_stores.types import DocumentStore
+from haystack.utils import Secret
+
+from knowledge.prompts import ANSWER_TEMPLATE, CONDENSE_TEMPLATE, NOT_COVERED, neutralise
+from knowledge.retrieval import build_retrieval_pipeline, retrieve
+from supportbot.settings import Settings
+
+log = structlog.stdlib.get_logger(__name__)
+
+# Evidence is the best cosine similarity between the question and a retrieved chunk:
+# unlike fused scores (normalised per query) it is comparable across questions. Below
+# the threshold the bot abstains. Calibrated on the e-manual dev questions; see
+# benchmarks/abstain.py for the answered share and recall at each threshold.
+DEFAULT_ABSTAIN_THRESHOLD = 0.35
+SOURCES_IN_PROMPT = 5
+EXCERPTS_SHOWN = 3
+EXCERPT_CHARS = 600
+MAX_HISTORY_TURNS = 6
+
+ABSTAIN_TEXT = (
+    "I couldn't find this in the documentation, so I won't guess. "
+    "I'm handing your question to a person on the support team."
+)
+EXCERPTS_INTRO = "Excerpts from the docs that look relevant (not a written answer):"
+LLM_FAILED_NOTE = (
+    "The answer service is not responding right now, so here are the most relevant "
+    "excerpts from the docs instead."
+)
+
+_CITATION = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
+
+
+@dataclass
+class Turn:
+    role: Literal["user", "assistant"]
+    text: str
+
+
+@dataclass
+class Citation:
+    number: int
+    title: str | None
+    section: str | None
+    url: str | None
+    published_at: str | None
+    kind: str | None
+    source: str | None
+    score: float | None
+    excerpt: str
+
+    @classmethod
+    def from_document(cls, number: int, document: Document) -> Citation:
+        meta = document.meta
+        return cls(
+            number=number,
+            title=meta.get("title"),
+            section=meta.get("section"),
+            url=meta.get("url"),
+            published_at=meta.get("published_at"),
+            kind=meta.get("kind"),
+            source=meta.get("source"),
+            score=round(document.score, 4) if document.score is not None else None,
+            excerpt=_excerpt(document.content or ""),
+        )
+
+
+@dataclass
+class Answer:
+    text: str
+    citations: list[Citation]
+    mode: Literal["generated", "excerpts", "abstained"]
+    question: str
+    standalone_question: str
+    model_id: str | None = None
+    note: str | None = None
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    evidence: float | None = None
+
+    @property
+    def abstained(self) -> bool:
+        return self.mode == "abstained"
+
+
+@component
+class UpdateBoost:
+    """Let a recent update outrank older manual text on the same topic.
+
+    Adds `boost` * 0.5^(age / half-life) to the score of dated `update` chunks, then
+    re-sorts: a near-tie goes to the newer update, a clearly better match keeps its place.
+    """
+
+    def __init__(self, boost: float = 0.15, half_life_days: float = 365.0) -> None:
+        self.boost = boost
+        self.half_life_days = half_life_days
+
+    @component.output_types(documents=list[Document])
+    def run(self, documents: list[Document], now: datetime | None = None) -> dict[str, Any]:
+        now = now or datetime.now(UTC)
+        boosted = []
+        for document in documents:
+            score = document.score or 0.0
+            published = document.meta.get("published_at")
+            if document.meta.get("kind") == "update" and published:
+                try:
+                    age_days = max((now - datetime.fromisoformat(published)).days, 0)
+                except (TypeError, ValueError):
+                    age_days = None
+                if age_days is not None:
+                    score += self.boost * 0.5 ** (age_days / self.half_life_days)
+            boosted.append(Document.from_dict({**document.to_dict(flatten=False), "score": score}))
+        boosted.sort(key=lambda d: d.score or 0.0, reverse=True)
+        return {"documents": boosted}
+
+
+def evidence_score(documents: Sequence[Document]) -> float | None:
+    """How well the best retrieved chunk matches the question, comparable across queries."""
+    if not documents:
+        return None
+    dense = [float(d.meta["dense_score"]) for d in documents if "dense_score" in d.meta]
+    return max(dense) if dense else max(float(d.score or 0.0) for d in documents)
+
+
+def _excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
+    # Heading lines repeat the section path the citation already shows.
+    body = [line for line in text.splitlines() if not line.lstrip().startswith("#")]
+    text = " ".join(" ".join(body).split()) or " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rsplit(" ", 1)[0] + "…"
+
+
+def parse_citations(text: str, source_count: int) -> tuple[str, list[int]]:
+    """Remove citation markers that point nowhere; return the text and cited numbers."""
+    cited: list[int] = []
+
+    def keep_valid(match: re.Match[str]) -> str:
+        numbers = [int(n) for n in re.split(r"\s*,\s*", match.group(1))]
+        valid = [n for n in numbers if 1 <= n <= source_count]
+        for number in valid:
+            if number not in cited:
+                cited.append(number)
+        return "".join(f"[{n}]" for n in valid)
+
+    cleaned = _CITATION.sub(keep_valid, text)
+    cleaned = re.sub(r"[ \t]+([.,;:!?])", r"\1", cleaned)  # " ." left by a removed marker
+    return cleaned.strip(), cited
+
+
+def _source_context(documents: Sequence[Document]) -> list[dict[str, str | None]]:
+    def clean(value: Any) -> str | None:
+        return neutralise(str(value)).replace('"', "'") if value else None
+
+    return [
+        {
+            "title": clean(d.meta.get("title")) or "Untitled",
+            "section": clean(d.meta.get("section")),
+            "date": (d.meta.get("published_at") or "")[:10] or None,
+            "text": neutralise(d.content or ""),
+        }
+        for d in documents
+    ]
+
+
+class AnsweringService:
+    """Answers questions from the knowledge base; safe to share across requests."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: DocumentStore,
+        abstain_threshold: float = DEFAULT_ABSTAIN_THRESHOLD,
+    ) -> None:
+        self.settings = settings
+        self.abstain_threshold = abstain_threshold
+        self.retrieval = build_retrieval_pipeline(settings, store)
+        self.boost = UpdateBoost()
+        self.prompt_builder = ChatPromptBuilder(template=ANSWER_TEMPLATE)
+        self.condense_builder = ChatPromptBuilder(template=CONDENSE_TEMPLATE)
+
+    # --- public --------------------------------------------------------------------
+
+    def answer(
+        self,
+        question: str,
+        history: Sequence[Turn] = (),
+        model_id: str | None = None,
+        filters: dict[str, Any] | None = None,
+        on_token: Callable[[str], None] | None = None,
+    ) -> Answer:
+        question = question.strip()
+        if not question:
+            raise ValueError("the question is empty")
+        model_id = model_id or self.settings.llm_model
+        timings: dict[str, float] = {}
+        clock = time.perf_counter()
+
+        standalone = self._standalone(question, history[-MAX_HISTORY_TURNS:], model_id)
+        timings["condense_ms"] = _since(clock)
+
+        clock = time.perf_counter()
+        documents = retrieve(self.retrieval, standalone, top_k=20, filters=filters)
+        documents = self.boost.run(documents)["documents"][:SOURCES_IN_PROMPT]
+        timings["retrieval_ms"] = _since(clock)
+        evidence = evidence_score(documents)
+
+        base = {"question": question, "standalone_question": standalone, "evidence": evidence}
+        if evidence is None or evidence < self.abstain_threshold:
+            return Answer(ABSTAIN_TEXT, [], "abstained", timings_ms=timings, **base)
+        if not self.settings.llm_configured:
+            return self._excerpts(documents, timings, base)
+
+        clock = time.perf_counter()
+        try:
+            reply = self._generate(
+                question if not history else standalone, documents, model_id, on_token
+            )
+        except Exception as error:  # openai already retried; the user still gets help
+            log.warning("answer.generation_failed", error=f"{type(error).__name__}: {error}")
+            timings["generation_ms"] = _since(clock)
+            return self._excerpts(documents, timings, base, note=LLM_FAILED_NOTE)
+        timings["generation_ms"] = _since(clock)
+
+        if NOT_COVERED in reply or not reply.strip():
+            return Answer(
+                ABSTAIN_TEXT, [], "abstained", model_id=model_id, timings_ms=timings, **base
+            )
+        text, cited = parse_citations(reply, len(documents))
+        citations = [Citation.from_document(n, documents[n - 1]) for n in cited]
+        return Answer(text, citations, "generated", model_id=model_id, timings_ms=timings, **base)
+
+    # --- steps ---------------------------------------------------------------------
+
+    def _generator(
+        self, model_id: str, on_token: Callable[[str], None] | None
+    ) -> OpenAIChatGenerator:
+        key = self.settings.llm_api_key
+        return OpenAIChatGenerator(
+            # Local OpenAI-compatible servers accept any key; the client insists on one.
+            api_key=Secret.from_token(key.get_secret_value() if key else "not-needed"),
+            model=model_id,
+            api_base_url=self.settings.llm_base_url,
+            timeout=self.settings.llm_timeout_s,
+            max_retries=self.settings.llm_max_retries,
+            generation_kwargs={"temperature": 0.1},
+            streaming_callback=(lambda chunk: on_token(chunk.content or "")) if on_token else None,
+        )
+
+    def _generate(
+        self,
+        question: str,
+        documents: Sequence[Document],
+        model_id: str,
+        on_token: Callable[[str], None] | None,
+    ) -> str:
+        pipeline = Pipeline()
+        pipeline.add_component("prompt", self.prompt_builder)
+        pipeline.add_component("llm", self._generator(model_id, on_token))
+        pipeline.connect("prompt.prompt", "llm.messages")
+        result = pipeline.run(
+            {"prompt": {"question": question, "sources": _source_context(documents)}}
+        )
+        return result["llm"]["replies"][0].text or ""
+
+    def _standalone(self, question: str, history: Sequence[Turn], model_id: str) -> str:
+        if not history:
+            return question
+        if self.settings.llm_configured:
+            try:
+                messages = self.condense_builder.run(
+                    question=question,
+                    history=[{"role": t.role, "text": t.text} for t in history],
+                )["prompt"]
+                reply = self._generator(model_id, None).run(messages=messages)["replies"][0].text
+                if reply and reply.strip() and NOT_COVERED not in reply:
+                    return reply.strip()
+            except Exception as error:
+                log.warning("answer.condense_failed", error=f"{type(error).__name__}: {error}")
+        # Without a model, the earlier questions give retrieval the missing context.
+        earlier = [t.text for t in history if t.role == "user"][-2:]
+        return " ".join([*earlier, question])
+
+    def _excerpts(
+        self,
+        documents: Sequence[Document],
+        timings: dict[str, float],
+        base: dict[str, Any],
+        note: str | None = None,
+    ) -> Answer:
+        shown = list(documents[:EXCERPTS_SHOWN])
+        citations = [Citation.from_document(n, d) for n, d in enumerate(shown, start=1)]
+        quoted = "\n\n".join(f"> {c.excerpt} [{c.number}]" for c in citations)
+        text = f"{note}\n\n{quoted}" if note else f"{EXCERPTS_INTRO}\n\n{quoted}"
+        return Answer(text, citations, "excerpts", note=note, timings_ms=timings, **base)
+
+
+def _since(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 1)
