@@ -194,3 +194,38 @@ def test_search_on_an_empty_knowledge_base_says_what_to_do() -> None:
     result = supportbot("search", "anything")
     assert result.returncode == 1
     assert "supportbot sync" in result.stderr
+
+
+def test_ask_answers_from_the_sample_knowledge_without_and_with_an_llm(
+    isolated_settings: Path,
+) -> None:
+    from openai_fake import fake_openai
+
+    assert supportbot("sync").returncode == 0
+    plain = supportbot("ask", "How do I factory reset the hub?")
+    assert plain.returncode == 0, plain.stderr
+    assert "Excerpts from the docs" in plain.stdout
+    assert "Sources" in plain.stdout
+    assert "[1] Troubleshooting Nimbus Hub" in plain.stdout
+
+    with fake_openai() as fake:
+        fake.reply = lambda _r: "Hold Reset with a paper clip for 15 seconds [1]."
+        env = {"SUPPORTBOT_LLM_BASE_URL": fake.base_url, "SUPPORTBOT_LLM_MODEL": "tiny"}
+        result = supportbot("ask", "How do I factory reset the hub?", "--json", env=env)
+    assert result.returncode == 0, result.stderr
+    payload = json.loads(result.stdout)
+    assert payload["mode"] == "generated"
+    assert payload["text"] == "Hold Reset with a paper clip for 15 seconds [1]."
+    assert payload["citations"][0]["number"] == 1
+    assert payload["model_id"] == "tiny"
+    assert payload["timings_ms"]["total_ms"] > 0
+
+    engine = db.create_db_engine(f"sqlite:///{isolated_settings / 'data' / 'supportbot.db'}")
+    try:
+        with engine.connect() as connection:
+            modes = connection.execute(
+                sa.text("SELECT answer_mode, surface FROM exchange ORDER BY id")
+            ).all()
+    finally:
+        engine.dispose()
+    assert modes == [("excerpts", "cli"), ("generated", "cli")]

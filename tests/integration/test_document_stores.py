@@ -16,8 +16,15 @@ from haystack import Document
 from haystack.document_stores.types import DocumentStore, DuplicatePolicy
 
 from knowledge.indexing import build_document_embedder
-from knowledge.retrieval import RetrievalMode, build_retrieval_pipeline, retrieve
+from knowledge.retrieval import (
+    RetrievalMode,
+    build_retrieval_pipeline,
+    build_text_embedder,
+    retrieve,
+)
+from knowledge.sources import SAMPLE_SOURCES_FILE, load_sources
 from knowledge.stores import PersistentInMemoryDocumentStore, open_weaviate_store, persist
+from knowledge.sync import KnowledgeSync
 from supportbot.settings import Settings
 
 WEAVIATE_URL = os.environ.get("WEAVIATE_URL")
@@ -151,3 +158,45 @@ def test_memory_store_persists_across_restarts(
     assert reopened.count_documents() == 3
     assert reopened.filter_documents()[0].embedding is not None
     assert not list(tmp_path.glob(".store-*")), "no temporary files are left behind"
+
+
+def test_vectorised_search_matches_haystacks_reference_scoring(tmp_path: Path) -> None:
+    """The embedded store's fast BM25+ and vector search rank exactly as Haystack's own."""
+    from haystack.document_stores.in_memory import InMemoryDocumentStore
+
+    fast = memory_store(tmp_path)
+    KnowledgeSync(Settings(data_dir=tmp_path), fast).sync(load_sources(SAMPLE_SOURCES_FILE))
+    reference = InMemoryDocumentStore(
+        bm25_algorithm="BM25Plus", embedding_similarity_function="dot_product"
+    )
+    reference.write_documents(fast.filter_documents())
+    text_embedder = build_text_embedder(Settings())
+    text_embedder.warm_up()
+    for query in (
+        "how do I factory reset the hub",
+        "wifi password changed amber light",
+        "warranty",
+    ):
+        ours = fast.bm25_retrieval(query, top_k=5)
+        theirs = reference.bm25_retrieval(query, top_k=5)
+        assert [d.id for d in ours] == [d.id for d in theirs]
+        assert [d.score for d in ours] == pytest.approx([d.score for d in theirs], rel=1e-4)
+        embedding = text_embedder.run(query)["embedding"]
+        ours = fast.embedding_retrieval(embedding, top_k=5)
+        theirs = reference.embedding_retrieval(embedding, top_k=5)
+        assert [d.id for d in ours] == [d.id for d in theirs]
+        assert [d.score for d in ours] == pytest.approx([d.score for d in theirs], rel=1e-4)
+    product = {"field": "meta.source", "operator": "==", "value": "nimbus-releases"}
+    assert {d.meta["source"] for d in fast.bm25_retrieval("reset", filters=product)} == {
+        "nimbus-releases"
+    }
+
+
+def test_search_sees_writes_and_deletes_at_once(tmp_path: Path, embedded_chunks) -> None:
+    store = memory_store(tmp_path)
+    store.write_documents(embedded_chunks[:2])
+    assert [d.id for d in store.bm25_retrieval("kettle citric")] == []
+    store.write_documents(embedded_chunks[2:])
+    assert [d.id for d in store.bm25_retrieval("kettle citric")] == ["chunk-2"]
+    store.delete_documents(["chunk-2"])
+    assert store.bm25_retrieval("kettle citric") == []
