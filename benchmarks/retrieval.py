@@ -28,6 +28,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks._common import machine_summary, write_corpus, write_results  # noqa: E402
+from knowledge.answering import (  # noqa: E402
+    DEFAULT_ABSTAIN_THRESHOLD,
+    SOURCES_IN_PROMPT,
+    evidence_score,
+)
 from knowledge.retrieval import RetrievalMode, build_retrieval_pipeline, retrieve  # noqa: E402
 from knowledge.stores import PersistentInMemoryDocumentStore  # noqa: E402
 from knowledge.sync import KnowledgeSync  # noqa: E402
@@ -101,14 +106,19 @@ def main() -> None:
 
     results: dict[str, object] = {}
     per_mode: dict[str, dict[str, float]] = {}
+    evidence: list[float] = []
     for mode in (RetrievalMode.BM25, RetrievalMode.DENSE, RetrievalMode.HYBRID):
         pipeline = build_retrieval_pipeline(settings, store, mode)
         started = time.perf_counter()
-        rankings = [
-            ranked_sections(retrieve(pipeline, q["question"], top_k=CHUNKS_PER_QUERY))
-            for q in questions
-        ]
+        rankings = []
+        for question in questions:
+            chunks = retrieve(pipeline, question["question"], top_k=CHUNKS_PER_QUERY)
+            rankings.append(ranked_sections(chunks))
+            if mode is RetrievalMode.HYBRID:
+                evidence.append(evidence_score(chunks[:SOURCES_IN_PROMPT]) or 0.0)
         elapsed = time.perf_counter() - started
+        if mode is RetrievalMode.HYBRID:
+            hybrid_rankings = rankings
         per_mode[mode.value] = {
             **score(rankings, questions),
             "ms_per_query": round(1000 * elapsed / len(questions), 1),
@@ -143,6 +153,57 @@ def main() -> None:
         f"{rows}\n\nMachine: {machine_summary()}\n"
     )
     write_results("retrieval", results, markdown)
+    report_abstention(hybrid_rankings, evidence, questions)
+
+
+def report_abstention(
+    rankings: list[list[str]], evidence: list[float], questions: list[dict]
+) -> None:
+    """Answered share and Recall@5 among answered questions, per abstain threshold.
+
+    Every dev question has an answer in the corpus, so an abstention here is a lost
+    answer; what a threshold buys is that the answered ones are better grounded.
+    """
+    figures: dict[str, object] = {"default_threshold": DEFAULT_ABSTAIN_THRESHOLD}
+    rows = []
+    thresholds = sorted({0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, DEFAULT_ABSTAIN_THRESHOLD})
+    for threshold in thresholds:
+        kept = [i for i, e in enumerate(evidence) if e >= threshold]
+        answered = len(kept) / len(questions)
+        recall = (
+            score([rankings[i] for i in kept], [questions[i] for i in kept])["recall@5"]
+            if kept
+            else 0.0
+        )
+        abstained = [i for i in range(len(questions)) if i not in set(kept)]
+        recall_abstained = (
+            score([rankings[i] for i in abstained], [questions[i] for i in abstained])["recall@5"]
+            if abstained
+            else None
+        )
+        key = f"{threshold:.2f}"
+        figures[f"answered_share@{key}"] = round(answered, 4)
+        figures[f"recall@5_answered@{key}"] = recall
+        figures[f"recall@5_abstained@{key}"] = recall_abstained
+        marker = " (default)" if threshold == DEFAULT_ABSTAIN_THRESHOLD else ""
+        rows.append(
+            f"| {key}{marker} | {answered:.1%} | {1 - answered:.1%} | {recall:.3f} | "
+            f"{recall_abstained if recall_abstained is not None else '-'} |"
+        )
+    default = f"{DEFAULT_ABSTAIN_THRESHOLD:.2f}"
+    figures["answered_share"] = figures[f"answered_share@{default}"]
+    figures["abstained_share"] = round(1 - float(figures["answered_share"]), 4)
+    figures["recall@5_answered"] = figures[f"recall@5_answered@{default}"]
+    figures["machine"] = machine_summary()
+    markdown = (
+        "# Abstaining on weak evidence\n\n"
+        "Evidence is the best cosine similarity between the question and the top "
+        f"{SOURCES_IN_PROMPT} retrieved chunks; below the threshold the bot says it does not "
+        "know and hands over. E-manual dev questions (all answerable).\n\n"
+        "| threshold | answered | abstained | Recall@5 answered | Recall@5 abstained |\n"
+        "|---|---|---|---|---|\n" + "\n".join(rows) + f"\n\nMachine: {machine_summary()}\n"
+    )
+    write_results("abstain", figures, markdown)
 
 
 if __name__ == "__main__":

@@ -146,6 +146,7 @@ class PersistentInMemoryDocumentStore(InMemoryDocumentStore):
             with path.open(encoding="utf-8") as handle:
                 stored = json.load(handle)
             self.write_documents([Document.from_dict(d) for d in stored["documents"]])
+        self._dirty = False  # what is in memory is what is on disk
 
     # --- change tracking -------------------------------------------------------------
 
@@ -156,11 +157,13 @@ class PersistentInMemoryDocumentStore(InMemoryDocumentStore):
             else super().write_documents(documents, policy=policy)
         )
         self._index = None
+        self._dirty = True
         return written
 
     def delete_documents(self, document_ids: list[str]) -> None:
         super().delete_documents(document_ids)
         self._index = None
+        self._dirty = True
 
     def _search_index(self) -> _SearchIndex:
         with self._index_lock:
@@ -248,6 +251,9 @@ class PersistentInMemoryDocumentStore(InMemoryDocumentStore):
         return results
 
     def persist(self) -> None:
+        """Write the store to disk if it changed since it was loaded or last persisted."""
+        if not self._dirty and self.path.is_file():
+            return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         documents = [doc.to_dict(flatten=False) for doc in self.storage.values()]
         fd, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=".store-", suffix=".json")
@@ -255,6 +261,7 @@ class PersistentInMemoryDocumentStore(InMemoryDocumentStore):
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
                 json.dump({"format": 1, "documents": documents}, handle)
             os.replace(temporary, self.path)
+            self._dirty = False
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
             raise

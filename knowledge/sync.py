@@ -65,7 +65,9 @@ class _Pending:
     is_new: bool
 
 
-ProgressCallback = Callable[[str, int], None]
+# progress(source name, event, amount): event "total" sets the item count, "advance"
+# reports items done.
+ProgressCallback = Callable[[str, str, int], None]
 
 
 class KnowledgeSync:
@@ -89,15 +91,28 @@ class KnowledgeSync:
     def sync(
         self, sources: list[SourceSpec], progress: ProgressCallback | None = None
     ) -> list[SyncReport]:
-        return [self.sync_source(source, progress) for source in sources]
+        """Sync every source, then persist the store once."""
+        try:
+            return [self._sync_source(source, progress) for source in sources]
+        finally:
+            # An interrupted sync loses nothing: what was not persisted is re-done next time.
+            persist(self.store)
 
     def sync_source(
         self, source: SourceSpec, progress: ProgressCallback | None = None
     ) -> SyncReport:
+        return self.sync([source], progress)[0]
+
+    def _sync_source(self, source: SourceSpec, progress: ProgressCallback | None) -> SyncReport:
         report = SyncReport(source=source.name)
         started = time.perf_counter()
+
+        def report_progress(event: str, amount: int) -> None:
+            if progress is not None:
+                progress(source.name, event, amount)
+
         try:
-            self._sync_into(report, source, progress or (lambda _event, _n: None))
+            self._sync_into(report, source, report_progress)
         except SourceUnavailable as error:
             report.fail(source.name, str(error))
         finally:
@@ -158,14 +173,13 @@ class KnowledgeSync:
         if stale_chunk_ids:
             self.store.delete_documents(stale_chunk_ids)
             report.chunks_deleted = len(stale_chunk_ids)
-        persist(self.store)
 
     def _write(
         self,
         batch: list[_Pending],
         indexed: dict[str, tuple[str, list[str]]],
         report: SyncReport,
-        progress: ProgressCallback,
+        progress: Callable[[str, int], None],
     ) -> list[str]:
         """Embed and write a batch; returns the chunk ids the batch made stale."""
         if not batch:

@@ -267,20 +267,18 @@ def sync(
     if settings.auto_migrate:
         db.upgrade(engine)
     syncer = KnowledgeSync(settings, open_document_store(settings), engine=engine)
-    reports = []
     with Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=console
     ) as progress:
-        for spec in sources:
-            task = progress.add_task(spec.name, total=None)
+        tasks = {spec.name: progress.add_task(spec.name, total=None) for spec in sources}
 
-            def on_progress(event: str, amount: int, task_id: Any = task) -> None:
-                if event == "total":
-                    progress.update(task_id, total=amount)
-                else:
-                    progress.advance(task_id, amount)
+        def on_progress(source_name: str, event: str, amount: int) -> None:
+            if event == "total":
+                progress.update(tasks[source_name], total=amount)
+            else:
+                progress.advance(tasks[source_name], amount)
 
-            reports.append(syncer.sync_source(spec, on_progress))
+        reports = syncer.sync(sources, on_progress)
     engine.dispose()
     _print_sync_summary(reports)
     if any(report.failed for report in reports):

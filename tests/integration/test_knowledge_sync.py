@@ -147,10 +147,13 @@ def test_unchanged_resync_embeds_nothing_and_survives_a_restart(
     # A new process: the store comes back from disk.
     second, _ = make_sync(workspace, engine)
     assert second.store.count_documents() == count
+    store_file = workspace / "data" / "store.json"
+    written_at = store_file.stat().st_mtime_ns
     reports = second.sync(sources)
     assert sum(r.chunks_embedded for r in reports) == 0
     assert sum(r.unchanged for r in reports) == 8
     assert second.store.count_documents() == count
+    assert store_file.stat().st_mtime_ns == written_at, "nothing changed, nothing rewritten"
 
 
 def test_edit_delete_and_break_are_updated_removed_and_reported(
