@@ -35,7 +35,8 @@ from haystack import Document  # noqa: E402
 
 from benchmarks._common import machine_summary, write_results  # noqa: E402
 from knowledge.answering import UpdateBoost  # noqa: E402
-from knowledge.retrieval import CANDIDATES, ScoreFusion, build_text_embedder  # noqa: E402
+from knowledge.embedders import build_text_embedder  # noqa: E402
+from knowledge.retrieval import CANDIDATES, ScoreFusion  # noqa: E402
 from knowledge.stores import PersistentInMemoryDocumentStore  # noqa: E402
 from supportbot.logs import configure_logging  # noqa: E402
 from supportbot.settings import Settings  # noqa: E402

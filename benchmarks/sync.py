@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks._common import machine_summary, write_corpus, write_results  # noqa: E402
 from knowledge.stores import PersistentInMemoryDocumentStore  # noqa: E402
-from knowledge.sync import KnowledgeSync  # noqa: E402
+from knowledge.sync import COUNTS, KnowledgeSync  # noqa: E402
 from supportbot.logs import configure_logging  # noqa: E402
 from supportbot.settings import Settings  # noqa: E402
 
@@ -38,10 +38,7 @@ def timed_sync(work: Path, sources: list) -> tuple[dict, float]:
     started = time.perf_counter()
     reports = syncer.sync(sources)
     seconds = time.perf_counter() - started
-    totals = {
-        key: sum(getattr(r, key) for r in reports)
-        for key in ("added", "updated", "deleted", "unchanged", "failed", "chunks_embedded")
-    }
+    totals = {key: sum(r.counts()[key] for r in reports) for key in COUNTS}
     totals["chunks_in_store"] = store.count_documents()
     return totals, seconds
 

@@ -28,6 +28,7 @@ from haystack.components.generators.chat import OpenAIChatGenerator
 from haystack.document_stores.types import DocumentStore
 from haystack.utils import Secret
 
+from knowledge.embedders import openai_secret
 from knowledge.prompts import ANSWER_TEMPLATE, CONDENSE_TEMPLATE, NOT_COVERED, neutralise
 from knowledge.retrieval import build_retrieval_pipeline, retrieve
 from supportbot.settings import Settings
@@ -258,10 +259,10 @@ class AnsweringService:
     def _generator(
         self, model_id: str, on_token: Callable[[str], None] | None
     ) -> OpenAIChatGenerator:
+        # Local OpenAI-compatible servers accept any key; the client insists on one.
         key = self.settings.llm_api_key
         return OpenAIChatGenerator(
-            # Local OpenAI-compatible servers accept any key; the client insists on one.
-            api_key=Secret.from_token(key.get_secret_value() if key else "not-needed"),
+            api_key=openai_secret(self.settings) if key else Secret.from_token("not-needed"),
             model=model_id,
             api_base_url=self.settings.llm_base_url,
             timeout=self.settings.llm_timeout_s,

@@ -10,8 +10,6 @@ runs in large batches:
 
 from __future__ import annotations
 
-from typing import Any
-
 from haystack import Document, Pipeline
 from haystack.components.converters import (
     HTMLToDocument,
@@ -25,15 +23,14 @@ from haystack.components.writers import DocumentWriter
 from haystack.document_stores.types import DocumentStore, DuplicatePolicy
 
 from knowledge.components import ChunkAnnotator, DOCXToMarkdown
+from knowledge.embedders import build_document_embedder
 from knowledge.sources import DOCX_MIME, SourceItem
-from supportbot.settings import EmbeddingBackend, Settings
+from supportbot.settings import Settings
 
 # Chunk size in words. all-MiniLM-L6-v2 reads 256 word pieces; 180 words plus the
 # title and section path fit, so no chunk is silently truncated by the embedder.
 CHUNK_WORDS = 180
 CHUNK_OVERLAP_WORDS = 20
-# Metadata embedded with each chunk: where it sits matters as much as what it says.
-EMBEDDED_META = ["title", "section"]
 
 
 class ItemConversionError(RuntimeError):
@@ -110,33 +107,6 @@ class Chunker:
                 "(broken, empty or unsupported)"
             )
         return chunks
-
-
-def build_document_embedder(settings: Settings) -> Any:
-    if settings.embedding_backend is EmbeddingBackend.OPENAI:
-        from haystack.components.embedders import OpenAIDocumentEmbedder
-        from haystack.utils import Secret
-
-        return OpenAIDocumentEmbedder(
-            api_key=Secret.from_token(settings.llm_api_key.get_secret_value())
-            if settings.llm_api_key
-            else Secret.from_env_var("OPENAI_API_KEY"),
-            model=settings.embedding_model,
-            api_base_url=settings.llm_base_url,
-            meta_fields_to_embed=EMBEDDED_META,
-        )
-    from haystack_integrations.components.embedders.sentence_transformers import (
-        SentenceTransformersDocumentEmbedder,
-    )
-
-    return SentenceTransformersDocumentEmbedder(
-        model=settings.resolved_embedding_model(),
-        device=None,
-        batch_size=32,
-        normalize_embeddings=True,
-        meta_fields_to_embed=EMBEDDED_META,
-        progress_bar=False,
-    )
 
 
 def build_embedding_pipeline(settings: Settings, store: DocumentStore) -> Pipeline:

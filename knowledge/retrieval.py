@@ -29,7 +29,8 @@ from haystack.components.retrievers.in_memory import (
 from haystack.document_stores.in_memory import InMemoryDocumentStore
 from haystack.document_stores.types import DocumentStore
 
-from supportbot.settings import EmbeddingBackend, Settings
+from knowledge.embedders import build_text_embedder
+from supportbot.settings import Settings
 
 BM25_WEIGHT = 0.7
 COHERENCE_WEIGHT = 0.5
@@ -110,29 +111,6 @@ class ScoreFusion:
             + self.coherence_weight * mass.get(by_id[doc_id].meta.get(self.group_by), 0.0) / total
             for doc_id, score in fused.items()
         }
-
-
-def build_text_embedder(settings: Settings) -> Any:
-    if settings.embedding_backend is EmbeddingBackend.OPENAI:
-        from haystack.components.embedders import OpenAITextEmbedder
-        from haystack.utils import Secret
-
-        return OpenAITextEmbedder(
-            api_key=Secret.from_token(settings.llm_api_key.get_secret_value())
-            if settings.llm_api_key
-            else Secret.from_env_var("OPENAI_API_KEY"),
-            model=settings.embedding_model,
-            api_base_url=settings.llm_base_url,
-        )
-    from haystack_integrations.components.embedders.sentence_transformers import (
-        SentenceTransformersTextEmbedder,
-    )
-
-    return SentenceTransformersTextEmbedder(
-        model=settings.resolved_embedding_model(),
-        normalize_embeddings=True,
-        progress_bar=False,
-    )
 
 
 def build_retrieval_pipeline(

@@ -32,6 +32,8 @@ from supportbot.settings import Settings
 log = structlog.stdlib.get_logger(__name__)
 
 EMBEDDING_BATCH_CHUNKS = 256
+# What a sync report counts, in the order the summary shows them.
+COUNTS = ("added", "updated", "deleted", "unchanged", "failed", "chunks_embedded")
 MAX_RECORDED_ERRORS = 200
 
 
@@ -50,6 +52,9 @@ class SyncReport:
     errors: list[dict[str, str]] = field(default_factory=list)
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     duration_s: float = 0.0
+
+    def counts(self) -> dict[str, int]:
+        return {name: getattr(self, name) for name in COUNTS}
 
     def fail(self, item_id: str, error: str) -> None:
         self.failed += 1
@@ -119,15 +124,7 @@ class KnowledgeSync:
             report.duration_s = round(time.perf_counter() - started, 3)
             self._record(report)
         log.info(
-            "sync.source_done",
-            source=source.name,
-            added=report.added,
-            updated=report.updated,
-            deleted=report.deleted,
-            unchanged=report.unchanged,
-            failed=report.failed,
-            chunks_embedded=report.chunks_embedded,
-            duration_s=report.duration_s,
+            "sync.source_done", source=source.name, duration_s=report.duration_s, **report.counts()
         )
         return report
 
@@ -236,15 +233,10 @@ class KnowledgeSync:
                 session.add(
                     SyncRun(
                         source=report.source,
-                        added=report.added,
-                        updated=report.updated,
-                        deleted=report.deleted,
-                        unchanged=report.unchanged,
-                        failed=report.failed,
-                        chunks_embedded=report.chunks_embedded,
                         errors=report.errors,
                         started_at=report.started_at,
                         duration_s=report.duration_s,
+                        **report.counts(),
                     )
                 )
         except Exception as error:  # the sync itself succeeded; losing its record is not fatal

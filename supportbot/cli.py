@@ -286,16 +286,17 @@ def sync(
 
 
 def _print_sync_summary(reports: list[Any]) -> None:
+    from knowledge.sync import COUNTS
+
     table = Table(title="Sync summary")
-    columns = ("added", "updated", "deleted", "unchanged", "failed", "chunks_embedded")
     table.add_column("source")
-    for column in columns:
+    for column in COUNTS:
         table.add_column(column.replace("_", " "), justify="right")
     table.add_column("seconds", justify="right")
     for report in reports:
         table.add_row(
             report.source,
-            *(str(getattr(report, column)) for column in columns),
+            *(str(value) for value in report.counts().values()),
             f"{report.duration_s:.1f}",
         )
     console.print(table)

@@ -15,13 +15,8 @@ import pytest
 from haystack import Document
 from haystack.document_stores.types import DocumentStore, DuplicatePolicy
 
-from knowledge.indexing import build_document_embedder
-from knowledge.retrieval import (
-    RetrievalMode,
-    build_retrieval_pipeline,
-    build_text_embedder,
-    retrieve,
-)
+from knowledge.embedders import build_document_embedder, build_text_embedder
+from knowledge.retrieval import RetrievalMode, build_retrieval_pipeline, retrieve
 from knowledge.sources import SAMPLE_SOURCES_FILE, load_sources
 from knowledge.stores import PersistentInMemoryDocumentStore, open_weaviate_store, persist
 from knowledge.sync import KnowledgeSync

@@ -1,0 +1,62 @@
+"""Embedders for documents and queries, chosen by settings (local model or OpenAI)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from haystack.utils import Secret
+
+from supportbot.settings import EmbeddingBackend, Settings
+
+# Metadata embedded with each chunk: where it sits matters as much as what it says.
+EMBEDDED_META = ["title", "section"]
+
+
+def openai_secret(settings: Settings) -> Secret:
+    """The API key for OpenAI-compatible endpoints: ours, else OPENAI_API_KEY."""
+    if settings.llm_api_key is not None:
+        return Secret.from_token(settings.llm_api_key.get_secret_value())
+    return Secret.from_env_var("OPENAI_API_KEY")
+
+
+def build_document_embedder(settings: Settings) -> Any:
+    if settings.embedding_backend is EmbeddingBackend.OPENAI:
+        from haystack.components.embedders import OpenAIDocumentEmbedder
+
+        return OpenAIDocumentEmbedder(
+            api_key=openai_secret(settings),
+            model=settings.embedding_model,
+            api_base_url=settings.llm_base_url,
+            meta_fields_to_embed=EMBEDDED_META,
+        )
+    from haystack_integrations.components.embedders.sentence_transformers import (
+        SentenceTransformersDocumentEmbedder,
+    )
+
+    return SentenceTransformersDocumentEmbedder(
+        model=settings.resolved_embedding_model(),
+        batch_size=32,
+        normalize_embeddings=True,
+        meta_fields_to_embed=EMBEDDED_META,
+        progress_bar=False,
+    )
+
+
+def build_text_embedder(settings: Settings) -> Any:
+    if settings.embedding_backend is EmbeddingBackend.OPENAI:
+        from haystack.components.embedders import OpenAITextEmbedder
+
+        return OpenAITextEmbedder(
+            api_key=openai_secret(settings),
+            model=settings.embedding_model,
+            api_base_url=settings.llm_base_url,
+        )
+    from haystack_integrations.components.embedders.sentence_transformers import (
+        SentenceTransformersTextEmbedder,
+    )
+
+    return SentenceTransformersTextEmbedder(
+        model=settings.resolved_embedding_model(),
+        normalize_embeddings=True,
+        progress_bar=False,
+    )
