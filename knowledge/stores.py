@@ -6,6 +6,7 @@ protocol, and `persist()` is a no-op for stores that persist by themselves.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
@@ -179,11 +180,14 @@ class PersistentInMemoryDocumentStore(InMemoryDocumentStore):
         return index.mask(self.filter_documents(filters))
 
     def _result(self, document: Document, score: float, keep_embedding: bool) -> Document:
-        fields = document.to_dict(flatten=False)
-        fields["score"] = score
-        if not keep_embedding:
-            fields["embedding"] = None
-        return Document.from_dict(fields)
+        # A shallow copy: serialising a candidate (embedding included) costs ~0.5 ms, and
+        # a query handles two hundred of them.
+        return dataclasses.replace(
+            document,
+            score=score,
+            meta=dict(document.meta),
+            embedding=document.embedding if keep_embedding else None,
+        )
 
     # --- search ----------------------------------------------------------------------
 

@@ -112,7 +112,7 @@ def configure_logging(
     # Alembic narrates every step and Haystack every component run at INFO; we report
     # outcomes ourselves, so they speak only at WARNING and above unless debugging.
     quiet_level = max(logging.getLevelName(level), logging.WARNING)
-    for chatty in ("alembic", "haystack", "sentence_transformers", "httpx"):
+    for chatty in ("alembic", "haystack", "sentence_transformers", "httpx", "bm25s"):
         logging.getLogger(chatty).setLevel(quiet_level)
     # uvicorn installs its own handlers; make its loggers propagate to ours instead.
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
