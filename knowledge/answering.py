@@ -15,6 +15,7 @@ with backoff. If it still fails, the user gets the excerpts and a short note.
 from __future__ import annotations
 
 import re
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -202,8 +203,9 @@ class AnsweringService:
         self.abstain_threshold = abstain_threshold
         self.retrieval = build_retrieval_pipeline(settings, store)
         self.boost = UpdateBoost()
-        self.prompt_builder = ChatPromptBuilder(template=ANSWER_TEMPLATE)
         self.condense_builder = ChatPromptBuilder(template=CONDENSE_TEMPLATE)
+        self._pipelines: dict[str, Pipeline] = {}
+        self._lock = threading.Lock()
 
     # --- public --------------------------------------------------------------------
 
@@ -258,20 +260,27 @@ class AnsweringService:
 
     # --- steps ---------------------------------------------------------------------
 
-    def _generator(
-        self, model_id: str, on_token: Callable[[str], None] | None
-    ) -> OpenAIChatGenerator:
-        # Local OpenAI-compatible servers accept any key; the client insists on one.
-        key = self.settings.llm_api_key
-        return OpenAIChatGenerator(
-            api_key=openai_secret(self.settings) if key else Secret.from_token("not-needed"),
-            model=model_id,
-            api_base_url=self.settings.llm_base_url,
-            timeout=self.settings.llm_timeout_s,
-            max_retries=self.settings.llm_max_retries,
-            generation_kwargs={"temperature": 0.1},
-            streaming_callback=(lambda chunk: on_token(chunk.content or "")) if on_token else None,
-        )
+    def _generation_pipeline(self, model_id: str) -> Pipeline:
+        """prompt → LLM for one model, built once and reused (the service is long-lived;
+        the registry can switch models between answers)."""
+        with self._lock:
+            if model_id not in self._pipelines:
+                # Local OpenAI-compatible servers accept any key; the client insists on one.
+                key = self.settings.llm_api_key
+                generator = OpenAIChatGenerator(
+                    api_key=openai_secret(self.settings) if key else Secret.from_token("none"),
+                    model=model_id,
+                    api_base_url=self.settings.llm_base_url,
+                    timeout=self.settings.llm_timeout_s,
+                    max_retries=self.settings.llm_max_retries,
+                    generation_kwargs={"temperature": 0.1},
+                )
+                pipeline = Pipeline()
+                pipeline.add_component("prompt", ChatPromptBuilder(template=ANSWER_TEMPLATE))
+                pipeline.add_component("llm", generator)
+                pipeline.connect("prompt.prompt", "llm.messages")
+                self._pipelines[model_id] = pipeline
+            return self._pipelines[model_id]
 
     def _generate(
         self,
@@ -280,14 +289,18 @@ class AnsweringService:
         model_id: str,
         on_token: Callable[[str], None] | None,
     ) -> str:
-        pipeline = Pipeline()
-        pipeline.add_component("prompt", self.prompt_builder)
-        pipeline.add_component("llm", self._generator(model_id, on_token))
-        pipeline.connect("prompt.prompt", "llm.messages")
-        result = pipeline.run(
-            {"prompt": {"question": question, "sources": _source_context(documents)}}
+        streaming = (lambda chunk: on_token(chunk.content or "")) if on_token else None
+        result = self._generation_pipeline(model_id).run(
+            {
+                "prompt": {"question": question, "sources": _source_context(documents)},
+                "llm": {"streaming_callback": streaming},
+            }
         )
         return result["llm"]["replies"][0].text or ""
+
+    def _llm(self, model_id: str) -> OpenAIChatGenerator:
+        generator: OpenAIChatGenerator = self._generation_pipeline(model_id).get_component("llm")
+        return generator
 
     def _standalone(self, question: str, history: Sequence[Turn], model_id: str) -> str:
         if not history:
@@ -298,7 +311,7 @@ class AnsweringService:
                     question=question,
                     history=[{"role": t.role, "text": t.text} for t in history],
                 )["prompt"]
-                reply = self._generator(model_id, None).run(messages=messages)["replies"][0].text
+                reply = self._llm(model_id).run(messages=messages)["replies"][0].text
                 if reply and reply.strip() and NOT_COVERED not in reply:
                     return reply.strip()
             except Exception as error:

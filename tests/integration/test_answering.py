@@ -83,6 +83,22 @@ def test_the_model_gets_numbered_sources_and_only_real_citations_survive(
     assert set(answer.timings_ms) == {"condense_ms", "retrieval_ms", "generation_ms"}
 
 
+def test_one_service_answers_many_questions_and_follows_model_changes(
+    sample_store, fake: FakeOpenAI
+) -> None:
+    """Front ends share one long-lived service; the registry may switch models."""
+    fake.reply = lambda _r: "Hold Reset for 15 seconds [1]."
+    service = AnsweringService(llm_settings(fake), sample_store)
+    tokens: list[str] = []
+    first = service.answer(RESET_QUESTION, model_id="base")
+    second = service.answer(RESET_QUESTION, model_id="base", on_token=tokens.append)
+    third = service.answer("How do I change the Wi-Fi network?", model_id="ft:v2")
+    assert [a.mode for a in (first, second, third)] == ["generated"] * 3
+    assert [r["model"] for r in fake.requests] == ["base", "base", "ft:v2"]
+    assert [bool(r.get("stream")) for r in fake.requests] == [False, True, False]
+    assert "".join(tokens) == "Hold Reset for 15 seconds [1]."
+
+
 def test_a_newer_update_is_among_the_sources_with_its_date(sample_store, fake) -> None:
     fake.reply = lambda _r: "It now takes 10 seconds [1]."
     AnsweringService(llm_settings(fake), sample_store).answer(RESET_QUESTION)
