@@ -53,6 +53,11 @@ ABSTAIN_TEXT = (
     "I'm handing your question to a person on the support team."
 )
 EXCERPTS_INTRO = "Excerpts from the docs that look relevant (not a written answer):"
+KNOWLEDGE_UNAVAILABLE_TEXT = (
+    "I can't reach the documentation right now, so I can't answer reliably. "
+    "I'm handing your question to a person on the support team."
+)
+MAX_QUESTION_CHARS = 4000
 LLM_FAILED_NOTE = (
     "The answer service is not responding right now, so here are the most relevant "
     "excerpts from the docs instead."
@@ -220,6 +225,11 @@ class AnsweringService:
         question = question.strip()
         if not question:
             raise ValueError("the question is empty")
+        if len(question) > MAX_QUESTION_CHARS:
+            raise ValueError(
+                f"the question is too long ({len(question)} characters; "
+                f"at most {MAX_QUESTION_CHARS})"
+            )
         model_id = model_id or self.settings.llm_model
         timings: dict[str, float] = {}
         clock = time.perf_counter()
@@ -228,12 +238,24 @@ class AnsweringService:
         timings["condense_ms"] = _since(clock)
 
         clock = time.perf_counter()
-        documents = retrieve(self.retrieval, standalone, top_k=20, filters=filters)
+        base: dict[str, Any] = {"question": question, "standalone_question": standalone}
+        try:
+            documents = retrieve(self.retrieval, standalone, top_k=20, filters=filters)
+        except Exception as error:  # store down: say so and hand over, never crash
+            log.error("answer.retrieval_failed", error=f"{type(error).__name__}: {error}")
+            timings["retrieval_ms"] = _since(clock)
+            return Answer(
+                KNOWLEDGE_UNAVAILABLE_TEXT,
+                [],
+                "abstained",
+                note="knowledge base unavailable",
+                timings_ms=timings,
+                **base,
+            )
         documents = self.boost.run(documents)["documents"][:SOURCES_IN_PROMPT]
         timings["retrieval_ms"] = _since(clock)
         evidence = evidence_score(documents)
-
-        base = {"question": question, "standalone_question": standalone, "evidence": evidence}
+        base["evidence"] = evidence
         if evidence is None or evidence < self.abstain_threshold:
             return Answer(ABSTAIN_TEXT, [], "abstained", timings_ms=timings, **base)
         if not self.settings.llm_configured:

@@ -359,8 +359,6 @@ def ask(
     from supportbot.registry import active_model_id
 
     settings = _settings(ctx)
-    if not question.strip():
-        _fail("the question is empty", code=2)
     store = open_document_store(settings)
     if store.count_documents() == 0:
         _fail("the knowledge base is empty: run `supportbot sync` first")
@@ -370,11 +368,14 @@ def ask(
     service = AnsweringService(settings, store)
     streaming = settings.llm_configured and not as_json
     started = time.perf_counter()
-    answer = service.answer(
-        question,
-        model_id=active_model_id(engine, settings.llm_model),
-        on_token=(lambda token: console.out(token, end="", highlight=False)) if streaming else None,
-    )
+    try:
+        answer = service.answer(
+            question,
+            model_id=active_model_id(engine, settings.llm_model),
+            on_token=(lambda t: console.out(t, end="", highlight=False)) if streaming else None,
+        )
+    except ValueError as error:  # empty or oversized question
+        _fail(str(error), code=2)
     total_ms = (time.perf_counter() - started) * 1000
     exchange_id = record_exchange(engine, answer, Surface.CLI, total_ms=total_ms)
     engine.dispose()

@@ -13,6 +13,7 @@ from openai_fake import FakeOpenAI, fake_openai, message_text
 from knowledge.answering import (
     ABSTAIN_TEXT,
     EXCERPTS_INTRO,
+    KNOWLEDGE_UNAVAILABLE_TEXT,
     LLM_FAILED_NOTE,
     AnsweringService,
     Turn,
@@ -241,6 +242,23 @@ def test_the_registry_supplies_the_active_model(sqlite_url: str) -> None:
     assert active_model_id(broken, "base-model") == "base-model"
 
 
-def test_an_empty_question_is_refused(sample_store) -> None:
+def test_an_empty_or_huge_question_is_refused_clearly(sample_store) -> None:
+    service = AnsweringService(Settings(), sample_store)
     with pytest.raises(ValueError, match="empty"):
-        AnsweringService(Settings(), sample_store).answer("   ")
+        service.answer("   ")
+    with pytest.raises(ValueError, match="too long"):
+        service.answer("reset " * 2000)
+
+
+def test_a_dead_document_store_means_a_clear_hand_over(tmp_path: Path, fake) -> None:
+    class DeadStore(PersistentInMemoryDocumentStore):
+        def bm25_retrieval(self, *args: object, **kwargs: object) -> list:
+            raise ConnectionError("vector store unreachable")
+
+    answer = AnsweringService(llm_settings(fake), DeadStore(tmp_path / "s.json")).answer(
+        RESET_QUESTION
+    )
+    assert answer.abstained
+    assert answer.text == KNOWLEDGE_UNAVAILABLE_TEXT
+    assert answer.note == "knowledge base unavailable"
+    assert fake.requests == []

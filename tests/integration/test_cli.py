@@ -190,6 +190,14 @@ def test_sync_rejects_unknown_sources_and_bad_files(isolated_settings: Path) -> 
     assert "not valid YAML" in broken.stderr
 
 
+def test_ask_refuses_an_oversized_question_clearly(isolated_settings: Path) -> None:
+    assert supportbot("sync").returncode == 0
+    result = supportbot("ask", "why " * 1500)
+    assert result.returncode == 2
+    assert "too long" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_search_on_an_empty_knowledge_base_says_what_to_do() -> None:
     result = supportbot("search", "anything")
     assert result.returncode == 1
