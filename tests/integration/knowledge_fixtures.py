@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+
+from local_http import running
 
 
 def make_pdf(text_lines: list[str]) -> bytes:
@@ -132,10 +133,5 @@ class LocalSite:
 @contextmanager
 def local_site() -> Iterator[LocalSite]:
     site = LocalSite()
-    thread = threading.Thread(target=site.server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with running(site.server):
         yield site
-    finally:
-        site.server.shutdown()
-        site.server.server_close()

@@ -8,12 +8,13 @@ Every request body is recorded so tests can assert what the model was sent.
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from local_http import running
 
 Reply = Callable[[dict[str, Any]], str]
 
@@ -116,13 +117,8 @@ class FakeOpenAI:
 @contextmanager
 def fake_openai() -> Iterator[FakeOpenAI]:
     fake = FakeOpenAI()
-    thread = threading.Thread(target=fake.server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with running(fake.server):
         yield fake
-    finally:
-        fake.server.shutdown()
-        fake.server.server_close()
 
 
 def message_text(request: dict[str, Any], role: str) -> str:
