@@ -142,27 +142,22 @@ class SourceItem:
         # Metadata that ends up on chunks is part of the hash, so retagging a source
         # or a new publish date re-indexes its items.
         digest = hashlib.sha256(self.stream.data)
-        digest.update(
-            json.dumps(
-                {
-                    **self.source.shared_meta(),
-                    "title": self.title,
-                    "url": self.url,
-                    "published_at": self.published_at.isoformat() if self.published_at else None,
-                },
-                sort_keys=True,
-            ).encode()
-        )
+        digest.update(json.dumps(self._descriptive_meta(), sort_keys=True).encode())
         self.content_hash = digest.hexdigest()
 
-    def meta(self) -> dict[str, Any]:
+    def _descriptive_meta(self) -> dict[str, Any]:
         return {
             **self.source.shared_meta(),
-            "source_id": self.item_id,
-            "content_hash": self.content_hash,
             "title": self.title,
             "url": self.url,
             "published_at": self.published_at.isoformat() if self.published_at else None,
+        }
+
+    def meta(self) -> dict[str, Any]:
+        return {
+            **self._descriptive_meta(),
+            "source_id": self.item_id,
+            "content_hash": self.content_hash,
         }
 
 
