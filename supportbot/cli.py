@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from supportbot import __version__
+from supportbot.logs import REDACTED
 from supportbot.settings import ENV_PREFIX, Settings, value_sources
 
 console = Console()
@@ -31,8 +32,6 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
-
-MASK = "**********"
 
 
 def _settings(ctx: typer.Context) -> Settings:
@@ -113,13 +112,13 @@ def _mask_url(value: str) -> str:
         return value
     if parts.password is None:
         return value
-    netloc = parts.netloc.replace(f":{parts.password}@", f":{MASK}@", 1)
+    netloc = parts.netloc.replace(f":{parts.password}@", f":{REDACTED}@", 1)
     return urlunsplit(parts._replace(netloc=netloc))
 
 
 def _display(value: Any) -> str:
     if isinstance(value, SecretStr):
-        return MASK if value.get_secret_value() else "(empty)"
+        return REDACTED if value.get_secret_value() else "(empty)"
     if value is None:
         return "(not set)"
     if isinstance(value, list):
