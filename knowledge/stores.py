@@ -19,6 +19,7 @@ import numpy as np
 from haystack import Document
 from haystack.document_stores.in_memory import InMemoryDocumentStore
 from haystack.document_stores.types import DocumentStore
+from haystack.utils.filters import document_matches_filter
 from scipy.special import expit
 
 from supportbot.settings import DocumentStoreKind, Settings
@@ -129,6 +130,24 @@ def _top(scores: np.ndarray, top_k: int) -> np.ndarray:
     return candidates[np.argsort(-scores[candidates], kind="stable")]
 
 
+def _matches(filters: dict[str, Any], document: Document) -> bool:
+    """Haystack's filter semantics, plus list-valued metadata (``tags``) matching the way
+    Weaviate matches ``text[]``: ``==`` means "contains", ``in`` means "shares a value"."""
+    operator = filters["operator"]
+    if "conditions" in filters:
+        results = [_matches(condition, document) for condition in filters["conditions"]]
+        if operator == "OR":
+            return any(results)
+        return not all(results) if operator == "NOT" else all(results)
+    field = filters["field"]
+    value = document.meta.get(field.removeprefix("meta.")) if field.startswith("meta.") else None
+    if isinstance(value, list) and operator in ("==", "!=", "in", "not in"):
+        wanted = filters["value"] if operator in ("in", "not in") else [filters["value"]]
+        found = any(item in value for item in wanted)
+        return found if operator in ("==", "in") else not found
+    return document_matches_filter(filters, document)
+
+
 class PersistentInMemoryDocumentStore(InMemoryDocumentStore):
     """Haystack's in-memory store, saved to one JSON file so it survives restarts, with
     vectorised BM25 and embedding search.
@@ -165,6 +184,15 @@ class PersistentInMemoryDocumentStore(InMemoryDocumentStore):
         super().delete_documents(document_ids)
         self._index = None
         self._dirty = True
+
+    def filter_documents(self, filters: dict[str, Any] | None = None) -> list[Document]:
+        if not filters:
+            return super().filter_documents(filters)
+        InMemoryDocumentStore._validate_filters(filters)
+        docs = [doc for doc in self.storage.values() if _matches(filters, doc)]
+        if not self.return_embedding:
+            docs = [dataclasses.replace(doc, embedding=None) for doc in docs]
+        return docs
 
     def _search_index(self) -> _SearchIndex:
         with self._index_lock:

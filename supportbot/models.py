@@ -114,7 +114,10 @@ class Exchange(SQLModel, table=True):
     )
     channel_id: str | None = Field(default=None, max_length=64)
     thread_ts: str | None = Field(default=None, max_length=32)
-    message_ts: str | None = Field(default=None, max_length=32)
+    message_ts: str | None = Field(default=None, max_length=32, description="the question's ts")
+    reply_ts: str | None = Field(
+        default=None, max_length=32, index=True, description="the bot's answer message ts"
+    )
     user_id: str | None = Field(default=None, max_length=255)
     question: str = Field(sa_type=sa.Text)
     answer: str = Field(default="", sa_type=sa.Text)
@@ -245,3 +248,17 @@ class SlackEvent(SQLModel, table=True):
 
     event_id: str = Field(primary_key=True, max_length=64)
     received_at: datetime = _timestamp()
+
+
+class ChannelSetting(SQLModel, table=True):
+    """Per-channel overrides a support lead set in Slack; unset fields fall back to config."""
+
+    __tablename__ = "channel_setting"
+
+    channel_id: str = Field(primary_key=True, max_length=64)
+    auto_answer: bool | None = None
+    kinds: list[str] | None = Field(default=None, sa_type=sa.JSON)
+    tags: list[str] | None = Field(default=None, sa_type=sa.JSON)
+    products: list[str] | None = Field(default=None, sa_type=sa.JSON)
+    updated_by: str | None = Field(default=None, max_length=255)
+    updated_at: datetime = _timestamp()

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from dotenv import dotenv_values
-from pydantic import Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 ENV_PREFIX = "SUPPORTBOT_"
@@ -42,6 +42,17 @@ class LogFormat(StrEnum):
 
 # Lists read from the environment as comma-separated strings ("U123,U456").
 CommaList = Annotated[list[str], NoDecode]
+
+
+class ChannelConfig(BaseModel):
+    """What the bot does in one Slack channel; unset fields use the defaults."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    auto_answer: bool | None = None
+    kinds: list[str] | None = None
+    tags: list[str] | None = None
+    products: list[str] | None = None
 
 
 class Settings(BaseSettings):
@@ -141,6 +152,30 @@ class Settings(BaseSettings):
     )
     slack_escalation_channel: str | None = Field(
         default=None, description="Channel id where hand-offs to a human are posted."
+    )
+    slack_channel_settings: dict[str, ChannelConfig] = Field(
+        default_factory=dict,
+        description='Per-channel settings as JSON: {"C0123": {"auto_answer": true, '
+        '"kinds": ["manual"], "tags": ["billing"], "products": ["Nimbus Hub"]}}. '
+        "Leads can override them in Slack with /supportbot.",
+    )
+    slack_api_url: str = Field(
+        default="https://slack.com/api/",
+        description="Base URL of Slack's Web API (change only for GovSlack or a test double).",
+    )
+    slack_streaming: bool = Field(
+        default=True,
+        description="Stream answers with chat.startStream/appendStream/stopStream; when off "
+        "(or when Slack refuses), post the answer and update it as it grows.",
+    )
+    slack_auto_handoff: bool = Field(
+        default=True, description="Hand off to a human automatically when the bot abstains."
+    )
+    slack_answer_workers: int = Field(
+        default=8,
+        ge=1,
+        le=256,
+        description="Threads that compute answers; acks never wait for them.",
     )
 
     # --- web server ----------------------------------------------------------------

@@ -31,6 +31,7 @@ from supportbot.models import (
 
 EXPECTED_TABLES = {
     "exchange",
+    "channel_setting",
     "feedback",
     "qa_pair",
     "dataset",

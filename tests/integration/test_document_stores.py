@@ -143,6 +143,28 @@ def test_filters_restrict_retrieval(store: DocumentStore, embedded_chunks: list[
     assert {d.meta["product"] for d in results} == {"Router X1"}
 
 
+def test_list_valued_tags_filter_alike_on_every_store(
+    store: DocumentStore, embedded_chunks: list[Document]
+) -> None:
+    """`tags` is a list: `in` means "shares a tag", `==` means "has the tag"."""
+    store.write_documents(embedded_chunks, policy=DuplicatePolicy.OVERWRITE)
+
+    def matching(filters: dict[str, object]) -> set[str]:
+        return {d.meta["product"] for d in store.filter_documents(filters)}
+
+    assert len(matching({"field": "meta.tags", "operator": "in", "value": ["x", "demo"]})) > 1
+    assert matching({"field": "meta.tags", "operator": "in", "value": ["absent"]}) == set()
+    assert matching({"field": "meta.tags", "operator": "==", "value": "demo"})
+    scoped = {
+        "operator": "AND",
+        "conditions": [
+            {"field": "meta.tags", "operator": "in", "value": ["demo"]},
+            {"field": "meta.product", "operator": "==", "value": "Router X1"},
+        ],
+    }
+    assert matching(scoped) == {"Router X1"}
+
+
 def test_memory_store_persists_across_restarts(
     tmp_path: Path, embedded_chunks: list[Document]
 ) -> None:
