@@ -1,31 +1,41 @@
 """The FastAPI application that `supportbot serve` runs.
 
-It hosts health checks now; the Slack events endpoint and the web chat mount here
-as they land, so one process and one port serve every front end.
+One process and one port serve every front end: health checks, Slack's events
+endpoint (when Slack is configured) and, as it lands, the web chat.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 import structlog
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
+from slack_bolt.adapter.fastapi.async_handler import AsyncSlackRequestHandler
 
+from bot.conversation import Answerer, Conversation
 from supportbot import __version__, db
 from supportbot.settings import Settings
+
+if TYPE_CHECKING:
+    from bot.slack.app import SlackBot
 
 log = structlog.stdlib.get_logger(__name__)
 
 REQUEST_ID_HEADER = "X-Request-ID"
 
 
-def create_app(settings: Settings) -> FastAPI:
+def create_app(settings: Settings, answerer: Answerer | None = None) -> FastAPI:
+    """The app for `settings`; `answerer` replaces the answering pipeline (benchmarks)."""
     engine = db.create_db_engine(settings.resolved_database_url)
+    conversation = Conversation(settings, engine, answerer)
+    slack = _slack(settings, conversation)
     # The migrations shipped with this process cannot change while it runs; reading
     # them once keeps readiness probes to one cheap query.
     head = db.head_revision()
@@ -41,12 +51,29 @@ def create_app(settings: Settings) -> FastAPI:
             document_store=settings.document_store.value,
             llm="configured" if settings.llm_configured else "none (answers with excerpts)",
         )
+        socket_mode = await _start_socket_mode(settings, slack)
+        # Load the knowledge base and embedding model before the first question does.
+        warm_up = asyncio.get_running_loop().run_in_executor(None, conversation.warm_up)
         yield
+        if socket_mode is not None:
+            await socket_mode.close_async()
+        if slack is not None:
+            slack.close()
+        warm_up.cancel()
         engine.dispose()
 
     app = FastAPI(title="supportbot", version=__version__, lifespan=lifespan)
     app.state.settings = settings
     app.state.engine = engine
+    app.state.conversation = conversation
+    app.state.slack = slack
+    if slack is not None:
+        handler = AsyncSlackRequestHandler(slack.app)
+
+        @app.post("/slack/events", tags=["slack"], include_in_schema=False)
+        async def slack_events(request: Request) -> Response:
+            """Events, interactivity and slash commands, signature-verified by Bolt."""
+            return await handler.handle(request)
 
     @app.middleware("http")
     async def request_context(
@@ -100,3 +127,23 @@ def create_app(settings: Settings) -> FastAPI:
         return JSONResponse({"status": "ok", "database": "ok", "schema": current})
 
     return app
+
+
+def _slack(settings: Settings, conversation: Conversation) -> SlackBot | None:
+    if settings.slack_bot_token is None or settings.slack_signing_secret is None:
+        return None
+    from bot.slack.app import build_slack_app
+
+    return build_slack_app(settings, conversation)
+
+
+async def _start_socket_mode(settings: Settings, slack: SlackBot | None) -> Any:
+    """Socket Mode when an app-level token is set: no public URL needed."""
+    if slack is None or settings.slack_app_token is None:
+        return None
+    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+    handler = AsyncSocketModeHandler(slack.app, settings.slack_app_token.get_secret_value())
+    await handler.connect_async()
+    log.info("slack.socket_mode_connected")
+    return handler

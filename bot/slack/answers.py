@@ -1,0 +1,293 @@
+"""Answering one Slack question: claim it, show we're on it, stream the answer, record it.
+
+Runs after Bolt has acknowledged the event. The answer itself is computed on a
+dedicated thread pool (Haystack and the openai client block); everything that talks to
+Slack stays on the event loop, so a slow answer never delays an ack or another answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import structlog
+from slack_sdk.errors import SlackApiError, SlackRequestError
+from slack_sdk.web.async_chat_stream import AsyncChatStream
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.conversation import Conversation, Scope
+from bot.slack import blocks, dedupe
+from bot.slack.handoff import HandOff
+from bot.slack.questions import clean_text
+from knowledge.answering import Answer, Turn
+from supportbot.models import Surface
+from supportbot.settings import Settings
+
+log = structlog.stdlib.get_logger(__name__)
+
+WORKING_REACTION = "eyes"
+UPDATE_INTERVAL_S = 1.0  # chat.update is rate limited; one edit a second reads as live
+HISTORY_MESSAGES = 20
+FAILED_TEXT = (
+    "Sorry, something went wrong while I was answering. "
+    "I'm handing your question to a person on the support team."
+)
+EMPTY_TEXT = "Ask me a question about the product and I'll answer from the docs."
+
+SetStatus = Callable[[str], Awaitable[object]]
+
+
+@dataclass
+class Question:
+    """A question heard in Slack and where its answer goes."""
+
+    channel_id: str
+    message_ts: str
+    thread_ts: str
+    user_id: str | None
+    team_id: str | None
+    text: str
+    scope: Scope = field(default_factory=Scope)
+    claim_keys: list[str] = field(default_factory=list)
+    status: SetStatus | None = None  # assistant threads show "is thinking…"
+    follow_up: bool = False
+
+    @property
+    def conversation_id(self) -> str:
+        return f"slack:{self.channel_id}:{self.thread_ts}"
+
+
+class SlackAnswers:
+    def __init__(
+        self,
+        settings: Settings,
+        conversation: Conversation,
+        pool: ThreadPoolExecutor,
+        hand_off: HandOff,
+    ) -> None:
+        self.settings = settings
+        self.conversation = conversation
+        self.pool = pool
+        self.hand_off = hand_off
+
+    async def respond(self, client: AsyncWebClient, question: Question) -> None:
+        claimed = await asyncio.to_thread(
+            dedupe.claim, self.conversation.engine, question.claim_keys
+        )
+        if not claimed:
+            log.info("slack.duplicate_ignored", keys=question.claim_keys)
+            return
+        text = clean_text(question.text)
+        if not text:
+            await _post(client, question, EMPTY_TEXT)
+            return
+        await self._show_working(client, question)
+        try:
+            await self._answer(client, question, text)
+        finally:
+            await self._stop_working(client, question)
+
+    async def _answer(self, client: AsyncWebClient, question: Question, text: str) -> None:
+        history = await self._history(client, question) if question.follow_up else []
+        writer = AnswerWriter(client, question, streaming=self.settings.slack_streaming)
+        started = time.perf_counter()
+        error: str | None = None
+        try:
+            answer = await self._compute(text, history, question.scope, writer)
+        except ValueError as invalid:  # empty or oversized: tell the asker, nothing to record
+            await writer.discard()
+            await _post(client, question, f"Sorry, I can't take that one: {invalid}.")
+            return
+        except Exception as failure:  # a bug or a dead dependency: record it and hand off
+            log.exception("slack.answer_failed")
+            error = f"{type(failure).__name__}: {failure}"
+            answer = Answer(FAILED_TEXT, [], "abstained", question=text, standalone_question=text)
+        total_ms = (time.perf_counter() - started) * 1000
+        exchange_id = await asyncio.to_thread(
+            self.conversation.record,
+            answer,
+            Surface.SLACK,
+            total_ms=total_ms,
+            error=error,
+            scope=question.scope,
+            conversation_id=question.conversation_id,
+            channel_id=question.channel_id,
+            thread_ts=question.thread_ts,
+            message_ts=question.message_ts,
+            user_id=question.user_id,
+        )
+        reply_ts = await writer.finish(answer, exchange_id, question.scope.label)
+        if reply_ts:
+            await asyncio.to_thread(self.conversation.set_reply_ts, exchange_id, reply_ts)
+        if answer.abstained and self.settings.slack_auto_handoff:
+            await self.hand_off(client, exchange_id, requested_by=None)
+
+    async def _compute(
+        self, text: str, history: list[Turn], scope: Scope, writer: AnswerWriter
+    ) -> Answer:
+        loop = asyncio.get_running_loop()
+        tokens: asyncio.Queue[str | None] = asyncio.Queue()
+
+        def on_token(token: str) -> None:
+            loop.call_soon_threadsafe(tokens.put_nowait, token)
+
+        def work() -> Answer:
+            try:
+                return self.conversation.answer(
+                    text, history=history, scope=scope, on_token=on_token
+                )
+            finally:
+                loop.call_soon_threadsafe(tokens.put_nowait, None)
+
+        future = loop.run_in_executor(self.pool, work)
+        while (token := await tokens.get()) is not None:
+            await writer.append(token)
+        return await future
+
+    async def _history(self, client: AsyncWebClient, question: Question) -> list[Turn]:
+        """The thread's earlier messages as turns; our own stored exchanges if Slack
+        can't give them (missing history scope, API error)."""
+        try:
+            response = await client.conversations_replies(
+                channel=question.channel_id, ts=question.thread_ts, limit=HISTORY_MESSAGES
+            )
+            messages = response.get("messages") or []
+        except SlackApiError as error:
+            log.info("slack.history_unavailable", error=error.response.get("error"))
+            return await asyncio.to_thread(self.conversation.history, question.conversation_id)
+        turns = []
+        for message in messages:
+            if float(message.get("ts", 0)) >= float(question.message_ts):
+                continue
+            text = clean_text(message.get("text") or "")
+            if text:
+                role = "assistant" if message.get("bot_id") else "user"
+                turns.append(Turn(role, text))
+        return turns
+
+    async def _show_working(self, client: AsyncWebClient, question: Question) -> None:
+        try:
+            if question.status is not None:
+                await question.status("is thinking…")
+            else:
+                await client.reactions_add(
+                    channel=question.channel_id,
+                    timestamp=question.message_ts,
+                    name=WORKING_REACTION,
+                )
+        except SlackApiError as error:  # cosmetic: never let it stop the answer
+            log.debug("slack.working_indicator_failed", error=error.response.get("error"))
+
+    async def _stop_working(self, client: AsyncWebClient, question: Question) -> None:
+        if question.status is not None:
+            return  # Slack clears an assistant thread's status when we reply
+        try:
+            await client.reactions_remove(
+                channel=question.channel_id, timestamp=question.message_ts, name=WORKING_REACTION
+            )
+        except SlackApiError as error:
+            log.debug("slack.working_indicator_failed", error=error.response.get("error"))
+
+
+class AnswerWriter:
+    """Puts one answer into a thread: streamed with chat.startStream/appendStream/
+    stopStream, or, where Slack refuses streaming, posted and then edited as it grows."""
+
+    def __init__(self, client: AsyncWebClient, question: Question, streaming: bool) -> None:
+        self.client = client
+        self.question = question
+        self.streaming = streaming
+        self.text = ""
+        self.stream: AsyncChatStream | None = None
+        self.ts: str | None = None
+        self._last_update = 0.0
+
+    async def append(self, token: str) -> None:
+        self.text += token
+        if self.streaming:
+            try:
+                if self.stream is None:
+                    self.stream = await self.client.chat_stream(
+                        channel=self.question.channel_id,
+                        thread_ts=self.question.thread_ts,
+                        recipient_team_id=self.question.team_id,
+                        recipient_user_id=self.question.user_id,
+                    )
+                await self.stream.append(markdown_text=token)
+                return
+            except (SlackApiError, SlackRequestError) as error:
+                self._stop_streaming(error)
+        await self._post_or_update()
+
+    def _stop_streaming(self, error: Exception) -> None:
+        log.info("slack.streaming_unavailable", error=_slack_error(error))
+        self.streaming = False
+        if self.stream is not None and self.stream.ts:
+            self.ts = self.stream.ts  # keep editing the message the stream started
+        self.stream = None
+
+    async def _post_or_update(self) -> None:
+        text = blocks.to_mrkdwn(self.text) or "…"
+        if self.ts is None:
+            response = await self.client.chat_postMessage(
+                channel=self.question.channel_id, thread_ts=self.question.thread_ts, text=text
+            )
+            self.ts = response.get("ts")
+            self._last_update = time.monotonic()
+        elif time.monotonic() - self._last_update >= UPDATE_INTERVAL_S:
+            await self.client.chat_update(channel=self.question.channel_id, ts=self.ts, text=text)
+            self._last_update = time.monotonic()
+
+    async def finish(self, answer: Answer, exchange_id: int, scope_label: str | None) -> str | None:
+        """Complete the message with sources and buttons; returns its ts."""
+        try:
+            if self.stream is not None:
+                try:
+                    closing = blocks.closing_blocks(answer, exchange_id, scope_label)
+                    await self.stream.stop(blocks=closing)
+                    self.ts = self.stream.ts
+                    if answer.text.strip() == self.text.strip():
+                        return self.ts
+                except (SlackApiError, SlackRequestError) as error:
+                    self._stop_streaming(error)
+            full = blocks.answer_blocks(answer.text, answer, exchange_id, scope_label)
+            fallback = blocks.to_mrkdwn(answer.text)[:3000]
+            if self.ts is not None:
+                await self.client.chat_update(
+                    channel=self.question.channel_id, ts=self.ts, text=fallback, blocks=full
+                )
+                return self.ts
+            response = await self.client.chat_postMessage(
+                channel=self.question.channel_id,
+                thread_ts=self.question.thread_ts,
+                text=fallback,
+                blocks=full,
+            )
+            return response.get("ts")
+        except SlackApiError as error:  # recorded already; the log says why Slack refused
+            log.error("slack.answer_post_failed", error=_slack_error(error))
+            return self.ts
+
+    async def discard(self) -> None:
+        if self.stream is not None:
+            with contextlib.suppress(SlackApiError, SlackRequestError):
+                await self.stream.stop()
+
+
+async def _post(client: AsyncWebClient, question: Question, text: str) -> None:
+    try:
+        await client.chat_postMessage(
+            channel=question.channel_id, thread_ts=question.thread_ts, text=text
+        )
+    except SlackApiError as error:
+        log.error("slack.post_failed", error=_slack_error(error))
+
+
+def _slack_error(error: Exception) -> str:
+    if isinstance(error, SlackApiError):
+        return str(error.response.get("error"))
+    return str(error)

@@ -1,0 +1,208 @@
+"""The Bolt app: one listener per Slack surface, all on Bolt's asyncio runner.
+
+Why the async app: Bolt acknowledges an Events API request before its listener runs,
+and with `AsyncApp` acks, Slack calls and streaming all share one event loop, while the
+blocking answer work goes to `SlackAnswers.pool` (`SUPPORTBOT_SLACK_ANSWER_WORKERS`
+threads). A burst of slow answers therefore queues on that pool and never holds up an
+ack, a button click or another answer's streaming.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+from slack_bolt.async_app import AsyncApp, AsyncAssistant, AsyncBoltContext
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.conversation import Conversation
+from bot.slack import dedupe, feedback
+from bot.slack.answers import Question, SlackAnswers
+from bot.slack.channels import ChannelSettings
+from bot.slack.commands import register_commands
+from bot.slack.handoff import HandOff
+from bot.slack.leads import LeadDirectory
+from bot.slack.questions import ANSWERABLE_SUBTYPES, clean_text, looks_like_question, mentions
+from supportbot.settings import Settings
+
+log = structlog.stdlib.get_logger(__name__)
+
+GREETING = "Hi! Ask me anything about the product. I answer from the docs and cite them."
+SUGGESTED_PROMPTS = [
+    {"title": "What's new?", "message": "What changed in the latest release?"},
+    {"title": "Getting started", "message": "How do I set it up for the first time?"},
+    {"title": "Troubleshooting", "message": "Something isn't working. Where do I start?"},
+]
+
+
+@dataclass
+class SlackBot:
+    app: AsyncApp
+    answers: SlackAnswers
+    pool: ThreadPoolExecutor
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=False, cancel_futures=True)
+
+
+def build_slack_app(
+    settings: Settings, conversation: Conversation, client: AsyncWebClient | None = None
+) -> SlackBot:
+    if settings.slack_bot_token is None or settings.slack_signing_secret is None:
+        raise ValueError(
+            "Slack needs SUPPORTBOT_SLACK_BOT_TOKEN and SUPPORTBOT_SLACK_SIGNING_SECRET"
+        )
+    token = settings.slack_bot_token.get_secret_value()
+    client = client or AsyncWebClient(token=token, base_url=settings.slack_api_url)
+    app = AsyncApp(
+        signing_secret=settings.slack_signing_secret.get_secret_value(),
+        client=client,  # carries the token
+    )
+    pool = ThreadPoolExecutor(
+        max_workers=settings.slack_answer_workers, thread_name_prefix="slack-answer"
+    )
+    hand_off = HandOff(settings, conversation)
+    answers = SlackAnswers(settings, conversation, pool, hand_off)
+    channels = ChannelSettings(settings, conversation.engine)
+    leads = LeadDirectory(settings)
+
+    _register_questions(app, answers, channels)
+    _register_assistant(app, answers, channels)
+    feedback.register(app, conversation, hand_off, leads)
+    register_commands(app, channels, leads)
+
+    @app.error
+    async def on_error(error: Exception, body: dict[str, Any]) -> None:
+        log.error("slack.listener_failed", error=f"{type(error).__name__}: {error}")
+
+    return SlackBot(app=app, answers=answers, pool=pool)
+
+
+def _event_keys(body: dict[str, Any], event: dict[str, Any]) -> list[str]:
+    # The event id catches Slack's retries; the message key catches one message
+    # delivered twice as different events (`message` and `app_mention`).
+    keys = [str(body.get("event_id") or "")]
+    if event.get("channel") and event.get("ts"):
+        keys.append(dedupe.message_key(event["channel"], event["ts"]))
+    return keys
+
+
+def _register_questions(app: AsyncApp, answers: SlackAnswers, channels: ChannelSettings) -> None:
+    async def ask(
+        client: AsyncWebClient,
+        body: dict[str, Any],
+        event: dict[str, Any],
+        context: AsyncBoltContext,
+        *,
+        thread_ts: str,
+        follow_up: bool,
+    ) -> None:
+        policy = await asyncio.to_thread(channels.policy, event.get("channel"))
+        question = Question(
+            channel_id=event["channel"],
+            message_ts=event["ts"],
+            thread_ts=thread_ts,
+            user_id=event.get("user"),
+            team_id=event.get("team") or context.team_id,
+            text=event.get("text") or "",
+            scope=policy.scope,
+            claim_keys=_event_keys(body, event),
+            follow_up=follow_up,
+        )
+        await answers.respond(client, question)
+
+    @app.event("app_mention")
+    async def on_mention(
+        client: AsyncWebClient,
+        body: dict[str, Any],
+        event: dict[str, Any],
+        context: AsyncBoltContext,
+    ) -> None:
+        if not _well_formed(event) or event.get("bot_id"):
+            return
+        thread_ts = event.get("thread_ts") or event["ts"]
+        follow_up = thread_ts != event["ts"]
+        await ask(client, body, event, context, thread_ts=thread_ts, follow_up=follow_up)
+
+    @app.event("message")
+    async def on_message(
+        client: AsyncWebClient,
+        body: dict[str, Any],
+        event: dict[str, Any],
+        context: AsyncBoltContext,
+    ) -> None:
+        if not _well_formed(event) or event.get("subtype") not in ANSWERABLE_SUBTYPES:
+            return  # edits, joins, deletions, bot posts…
+        if event.get("bot_id") or not event.get("user"):
+            return
+        text = event.get("text") or ""
+        if mentions(text, context.bot_user_id):
+            return  # the app_mention event answers it
+        ts, thread_ts = event["ts"], event.get("thread_ts")
+        if event.get("channel_type") == "im":  # a top-level DM; DM threads are assistant's
+            await ask(client, body, event, context, thread_ts=thread_ts or ts, follow_up=False)
+            return
+        if not looks_like_question(clean_text(text)):
+            return
+        if thread_ts and thread_ts != ts:
+            conversation_id = f"slack:{event['channel']}:{thread_ts}"
+            joined = await asyncio.to_thread(answers.conversation.has_exchanges, conversation_id)
+            if joined:  # a follow-up in a thread the bot answered
+                await ask(client, body, event, context, thread_ts=thread_ts, follow_up=True)
+            return
+        policy = await asyncio.to_thread(channels.policy, event["channel"])
+        if policy.auto_answer:
+            await ask(client, body, event, context, thread_ts=ts, follow_up=False)
+
+
+def _register_assistant(app: AsyncApp, answers: SlackAnswers, channels: ChannelSettings) -> None:
+    """Direct messages through Slack's assistant threads (the app's side-panel chat)."""
+    assistant = AsyncAssistant()
+
+    @assistant.thread_started
+    async def start(say: Any, set_suggested_prompts: Any) -> None:
+        await say(GREETING)
+        await set_suggested_prompts(prompts=SUGGESTED_PROMPTS)
+
+    @assistant.user_message
+    async def on_user_message(
+        client: AsyncWebClient,
+        body: dict[str, Any],
+        event: dict[str, Any],
+        context: AsyncBoltContext,
+        set_status: Any,
+        set_title: Any,
+    ) -> None:
+        if not _well_formed(event):
+            return
+        conversation_id = f"slack:{event['channel']}:{event['thread_ts']}"
+        follow_up = await asyncio.to_thread(answers.conversation.has_exchanges, conversation_id)
+        if not follow_up:
+            await set_title(clean_text(event.get("text") or "")[:100] or "Question")
+        question = Question(
+            channel_id=event["channel"],
+            message_ts=event["ts"],
+            thread_ts=event["thread_ts"],
+            user_id=event.get("user"),
+            team_id=event.get("team") or context.team_id,
+            text=event.get("text") or "",
+            scope=(await asyncio.to_thread(channels.policy, None)).scope,
+            claim_keys=_event_keys(body, event),
+            status=set_status,
+            follow_up=follow_up,
+        )
+        await answers.respond(client, question)
+
+    app.assistant(assistant)
+
+
+def _well_formed(event: dict[str, Any]) -> bool:
+    """Malformed or unexpected payloads are logged and dropped, never answered."""
+    ok = isinstance(event.get("channel"), str) and isinstance(event.get("ts"), str)
+    ok = ok and isinstance(event.get("text", ""), str)
+    if not ok:
+        log.warning("slack.malformed_event", type=event.get("type"), keys=sorted(event)[:20])
+    return ok

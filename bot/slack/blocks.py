@@ -1,0 +1,207 @@
+"""Block Kit for answers, sources, feedback and hand-offs.
+
+Answers are written in Markdown (the model's and the excerpt formatter's output);
+Slack's `mrkdwn` differs (`*bold*`, `<url|text>`), so text that goes into blocks is
+converted with slackify-markdown. Streamed text needs no conversion: Slack's streaming
+methods take Markdown.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from slackify_markdown import slackify_markdown
+
+from knowledge.answering import Answer, Citation
+
+ACTION_HELPFUL = "feedback_up"
+ACTION_NOT_HELPFUL = "feedback_down"
+ACTION_HANDOFF = "handoff"
+FEEDBACK_MODAL = "feedback_modal"
+
+SECTION_LIMIT = 3000  # characters of text in one section block
+MAX_SOURCES_SHOWN = 5
+
+REASONS = {
+    "wrong": "The answer is wrong",
+    "incomplete": "It is incomplete",
+    "outdated": "It is out of date",
+    "off_topic": "It doesn't answer my question",
+    "other": "Something else",
+}
+
+Block = dict[str, Any]
+
+
+def to_mrkdwn(markdown: str) -> str:
+    return slackify_markdown(markdown).strip()
+
+
+def _escape(text: str) -> str:
+    # Slack's three control characters in mrkdwn and link labels.
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _sections(mrkdwn: str) -> list[Block]:
+    """Text split into section blocks at paragraph boundaries, within Slack's limit."""
+    blocks: list[Block] = []
+    current = ""
+    for paragraph in mrkdwn.split("\n\n"):
+        while len(paragraph) > SECTION_LIMIT:  # one enormous paragraph: hard split
+            blocks.append(_section(paragraph[:SECTION_LIMIT]))
+            paragraph = paragraph[SECTION_LIMIT:]
+        if current and len(current) + 2 + len(paragraph) > SECTION_LIMIT:
+            blocks.append(_section(current))
+            current = paragraph
+        else:
+            current = f"{current}\n\n{paragraph}" if current else paragraph
+    if current.strip():
+        blocks.append(_section(current))
+    return blocks
+
+
+def _section(text: str) -> Block:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+
+
+def _context(text: str) -> Block:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
+
+
+def source_line(citation: Citation) -> str:
+    """`[1] <url|Title: Section> · update, 2026-03-01 · Product`"""
+    label = ": ".join(part for part in (citation.title, citation.section) if part) or "Source"
+    label = _escape(label)
+    linked = f"<{citation.url}|{label}>" if citation.url else label
+    details = []
+    if citation.kind == "update":
+        dated = citation.published_at
+        details.append(f"update, {dated[:10]}" if dated else "update")
+    elif citation.kind == "verified_answer":
+        details.append("verified answer")
+    if citation.source:
+        details.append(_escape(citation.source))
+    suffix = f" · {' · '.join(details)}" if details else ""
+    return f"[{citation.number}] {linked}{suffix}"
+
+
+def sources_blocks(citations: list[Citation]) -> list[Block]:
+    if not citations:
+        return []
+    lines = [source_line(c) for c in citations[:MAX_SOURCES_SHOWN]]
+    return [_context("*Sources*\n" + "\n".join(lines))]
+
+
+def feedback_actions(exchange_id: int, handoff: bool = True) -> Block:
+    value = str(exchange_id)
+    buttons: list[Block] = [
+        _button(":+1: Helpful", ACTION_HELPFUL, value),
+        _button(":-1: Not helpful", ACTION_NOT_HELPFUL, value),
+    ]
+    if handoff:
+        buttons.append(_button("Talk to a human", ACTION_HANDOFF, value))
+    return {"type": "actions", "block_id": f"feedback:{exchange_id}", "elements": buttons}
+
+
+def _button(text: str, action_id: str, value: str) -> Block:
+    return {
+        "type": "button",
+        "text": {"type": "plain_text", "text": text, "emoji": True},
+        "action_id": action_id,
+        "value": value,
+    }
+
+
+def closing_blocks(answer: Answer, exchange_id: int | None, scope_label: str | None) -> list[Block]:
+    """What follows the answer text: note, sources, scope and the feedback buttons."""
+    blocks: list[Block] = []
+    if answer.mode == "excerpts" and answer.note is None:
+        blocks.append(_context("_No language model is configured: these are excerpts._"))
+    blocks += sources_blocks(answer.citations)
+    if scope_label:
+        blocks.append(_context(f"Answering for: {_escape(scope_label)}"))
+    if exchange_id is not None:
+        blocks.append(feedback_actions(exchange_id, handoff=not answer.abstained))
+    return blocks
+
+
+def answer_blocks(
+    text: str, answer: Answer, exchange_id: int | None, scope_label: str | None
+) -> list[Block]:
+    return _sections(to_mrkdwn(text)) + closing_blocks(answer, exchange_id, scope_label)
+
+
+def notice_blocks(text: str) -> list[Block]:
+    return [_section(text)]
+
+
+def feedback_modal(exchange_id: int, channel_id: str | None, thread_ts: str | None) -> Block:
+    metadata = {"exchange_id": exchange_id, "channel_id": channel_id, "thread_ts": thread_ts}
+    return {
+        "type": "modal",
+        "callback_id": FEEDBACK_MODAL,
+        "private_metadata": json.dumps(metadata),
+        "title": {"type": "plain_text", "text": "What went wrong?"},
+        "submit": {"type": "plain_text", "text": "Send"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": "reason",
+                "optional": True,
+                "label": {"type": "plain_text", "text": "The problem"},
+                "element": {
+                    "type": "static_select",
+                    "action_id": "value",
+                    "options": [
+                        {"text": {"type": "plain_text", "text": label}, "value": code}
+                        for code, label in REASONS.items()
+                    ],
+                },
+            },
+            {
+                "type": "input",
+                "block_id": "comment",
+                "optional": True,
+                "label": {"type": "plain_text", "text": "Tell us more"},
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": "value",
+                    "multiline": True,
+                    "max_length": 2000,
+                },
+            },
+            {
+                "type": "input",
+                "block_id": "correction",
+                "optional": True,
+                "label": {"type": "plain_text", "text": "The right answer (optional)"},
+                "hint": {
+                    "type": "plain_text",
+                    "text": "Corrections are reviewed by the support leads and teach the bot.",
+                },
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": "value",
+                    "multiline": True,
+                    "max_length": 3000,
+                },
+            },
+        ],
+    }
+
+
+def modal_values(view: dict[str, Any]) -> dict[str, str | None]:
+    """reason, comment, correction from a submitted feedback modal (None when empty)."""
+    state = view.get("state", {}).get("values", {})
+
+    def value(block_id: str) -> str | None:
+        element = state.get(block_id, {}).get("value", {})
+        if element.get("type") == "static_select":
+            selected = element.get("selected_option") or {}
+            return selected.get("value")
+        text = (element.get("value") or "").strip()
+        return text or None
+
+    return {name: value(name) for name in ("reason", "comment", "correction")}

@@ -1,0 +1,158 @@
+"""Ratings and hand-offs: 👍/👎 buttons, :+1:/:-1: reactions, the 👎 modal, "talk to a human".
+
+Every interaction is acknowledged first; the work happens after the ack.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import structlog
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.conversation import Conversation
+from bot.slack import blocks, dedupe
+from bot.slack.handoff import ALREADY, HandOff
+from bot.slack.leads import LeadDirectory
+from supportbot.models import Rating
+
+log = structlog.stdlib.get_logger(__name__)
+
+REACTION_RATINGS = {
+    "+1": Rating.UP,
+    "thumbsup": Rating.UP,
+    "-1": Rating.DOWN,
+    "thumbsdown": Rating.DOWN,
+}
+THANKS = "Thanks for the feedback!"
+THANKS_CORRECTION = "Thanks! Your correction goes to the support leads for review."
+
+
+def register(
+    app: AsyncApp, conversation: Conversation, hand_off: HandOff, leads: LeadDirectory
+) -> None:
+    @app.action(blocks.ACTION_HELPFUL)
+    async def helpful(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        exchange_id, user_id = _exchange_id(body), _user_id(body)
+        if exchange_id is None:
+            return
+        await asyncio.to_thread(conversation.rate, exchange_id, user_id, Rating.UP)
+        await _ephemeral(client, body, THANKS)
+
+    @app.action(blocks.ACTION_NOT_HELPFUL)
+    async def not_helpful(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        exchange_id, user_id = _exchange_id(body), _user_id(body)
+        if exchange_id is None:
+            return
+        # The 👎 counts even if the modal is dismissed; the modal adds the details.
+        await asyncio.to_thread(conversation.rate, exchange_id, user_id, Rating.DOWN)
+        channel = (body.get("channel") or {}).get("id")
+        message = body.get("message") or {}
+        modal = blocks.feedback_modal(exchange_id, channel, message.get("thread_ts"))
+        try:
+            await client.views_open(trigger_id=body.get("trigger_id", ""), view=modal)
+        except SlackApiError as error:
+            log.warning("slack.modal_failed", error=error.response.get("error"))
+
+    @app.view(blocks.FEEDBACK_MODAL)
+    async def modal_submitted(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        view = body.get("view") or {}
+        try:
+            metadata = json.loads(view.get("private_metadata") or "{}")
+            exchange_id = int(metadata["exchange_id"])
+        except (ValueError, KeyError, TypeError):
+            log.warning("slack.malformed_modal", callback_id=view.get("callback_id"))
+            return
+        user_id = _user_id(body)
+        values = blocks.modal_values(view)
+        reason = ": ".join(v for v in (values["reason"], values["comment"]) if v) or None
+        is_lead = await leads.is_lead(client, user_id)
+        await asyncio.to_thread(
+            conversation.rate,
+            exchange_id,
+            user_id,
+            Rating.DOWN,
+            reason=reason,
+            correction=values["correction"],
+            from_lead=is_lead,
+        )
+        channel = metadata.get("channel_id")
+        if channel and user_id:
+            text = THANKS_CORRECTION if values["correction"] else THANKS
+            await _post_ephemeral(client, channel, user_id, text, metadata.get("thread_ts"))
+
+    @app.action(blocks.ACTION_HANDOFF)
+    async def talk_to_human(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        exchange_id = _exchange_id(body)
+        if exchange_id is None:
+            return
+        if not await hand_off(client, exchange_id, requested_by=_user_id(body)):
+            await _ephemeral(client, body, ALREADY)
+
+    async def on_reaction(body: dict[str, Any], event: dict[str, Any], rating_added: bool) -> None:
+        name = str(event.get("reaction") or "").split("::")[0]  # drop skin tones
+        rating = REACTION_RATINGS.get(name)
+        item = event.get("item") or {}
+        user_id = event.get("user")
+        if rating is None or item.get("type") != "message" or not user_id:
+            return
+        if not await asyncio.to_thread(dedupe.claim, conversation.engine, [body.get("event_id")]):
+            return
+        channel, ts = item.get("channel"), item.get("ts")
+        if not isinstance(channel, str) or not isinstance(ts, str):
+            return
+        exchange = await asyncio.to_thread(conversation.exchange_for_reply, channel, ts)
+        if exchange is None or exchange.id is None:
+            return  # a reaction on some other message
+        if rating_added:
+            await asyncio.to_thread(conversation.rate, exchange.id, user_id, rating)
+        else:
+            await asyncio.to_thread(conversation.withdraw_rating, exchange.id, user_id, rating)
+
+    @app.event("reaction_added")
+    async def reaction_added(body: dict[str, Any], event: dict[str, Any]) -> None:
+        await on_reaction(body, event, rating_added=True)
+
+    @app.event("reaction_removed")
+    async def reaction_removed(body: dict[str, Any], event: dict[str, Any]) -> None:
+        await on_reaction(body, event, rating_added=False)
+
+
+def _exchange_id(body: dict[str, Any]) -> int | None:
+    actions = body.get("actions") or [{}]
+    try:
+        return int(actions[0].get("value"))
+    except (TypeError, ValueError, AttributeError):
+        log.warning("slack.malformed_action", action=str(actions[0])[:200])
+        return None
+
+
+def _user_id(body: dict[str, Any]) -> str | None:
+    return (body.get("user") or {}).get("id")
+
+
+async def _ephemeral(client: AsyncWebClient, body: dict[str, Any], text: str) -> None:
+    channel = (body.get("channel") or {}).get("id")
+    user_id = _user_id(body)
+    thread_ts = (body.get("message") or {}).get("thread_ts")
+    if channel and user_id:
+        await _post_ephemeral(client, channel, user_id, text, thread_ts)
+
+
+async def _post_ephemeral(
+    client: AsyncWebClient, channel: str, user_id: str, text: str, thread_ts: str | None
+) -> None:
+    try:
+        await client.chat_postEphemeral(
+            channel=channel, user=user_id, text=text, thread_ts=thread_ts
+        )
+    except SlackApiError as error:
+        log.info("slack.ephemeral_failed", error=error.response.get("error"))

@@ -1,0 +1,75 @@
+"""Handing a question to a human: the escalation channel, or the leads' user group."""
+
+from __future__ import annotations
+
+import asyncio
+
+import structlog
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.conversation import Conversation
+from supportbot.settings import Settings
+
+log = structlog.stdlib.get_logger(__name__)
+
+TOLD_ASKER = "I've asked the support team to step in; someone will reply in this thread."
+ALREADY = "The support team has already been asked to help with this one."
+
+
+class HandOff:
+    def __init__(self, settings: Settings, conversation: Conversation) -> None:
+        self.channel = settings.slack_escalation_channel
+        self.usergroup = settings.slack_lead_usergroup
+        self.conversation = conversation
+
+    async def __call__(
+        self, client: AsyncWebClient, exchange_id: int, requested_by: str | None
+    ) -> bool:
+        """Escalate once; returns False when it was already escalated or is unknown."""
+        exchange = await asyncio.to_thread(self.conversation.exchange, exchange_id)
+        if exchange is None or exchange.channel_id is None:
+            return False
+        if not await asyncio.to_thread(self.conversation.escalate, exchange_id):
+            return False
+        thread_ts = exchange.thread_ts or exchange.message_ts
+        link = await self._permalink(client, exchange.channel_id, exchange.reply_ts or thread_ts)
+        asker = f"<@{exchange.user_id}>" if exchange.user_id else "Someone"
+        why = (
+            f"<@{requested_by}> asked for a human"
+            if requested_by
+            else "I couldn't answer from the docs"
+        )
+        quoted = "\n".join(f">{line}" for line in exchange.question[:1500].splitlines())
+        ping = f"<!subteam^{self.usergroup}> " if self.usergroup else ""
+        summary = f"{ping}:raising_hand: {asker} needs help ({why}):\n{quoted}"
+        if link:
+            summary += f"\n<{link}|Open the thread>"
+        try:
+            if self.channel:
+                await client.chat_postMessage(channel=self.channel, text=summary)
+                await client.chat_postMessage(
+                    channel=exchange.channel_id, thread_ts=thread_ts, text=TOLD_ASKER
+                )
+            else:
+                # No escalation channel: ask in the thread itself, pinging the leads
+                # when a group is configured.
+                text = f"{ping}{TOLD_ASKER}" if ping else TOLD_ASKER
+                await client.chat_postMessage(
+                    channel=exchange.channel_id, thread_ts=thread_ts, text=text
+                )
+                if not ping:
+                    log.warning("slack.handoff_without_destination", exchange_id=exchange_id)
+        except SlackApiError as error:
+            log.error("slack.handoff_post_failed", error=error.response.get("error"))
+        return True
+
+    @staticmethod
+    async def _permalink(client: AsyncWebClient, channel: str, ts: str | None) -> str | None:
+        if not ts:
+            return None
+        try:
+            response = await client.chat_getPermalink(channel=channel, message_ts=ts)
+        except SlackApiError:
+            return None
+        return response.get("permalink")

@@ -1,0 +1,224 @@
+"""The Slack app served for real: `supportbot`'s FastAPI app under uvicorn on loopback,
+talking to the fake Web API, receiving requests signed like Slack signs them.
+
+Payload builders follow the shapes in Slack's documentation (Events API envelope,
+block_actions, view_submission, slash commands).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+import uvicorn
+from slack_fake import BOT_USER_ID, TEAM_ID, FakeSlack, fake_slack
+from slack_sdk.signature import SignatureVerifier
+from sqlalchemy.engine import Engine
+
+from bot.conversation import Answerer
+from bot.server import create_app
+from supportbot.settings import Settings
+
+SIGNING_SECRET = "test-signing-secret-8f2b"
+BOT_TOKEN = "xoxb-0000-1111-test-token"
+_ts = itertools.count(1)
+
+
+def new_ts() -> str:
+    return f"{1700000000 + next(_ts)}.000100"
+
+
+def message_event(text: str, **fields: Any) -> dict[str, Any]:
+    """A `message` event as Slack sends it for a user's post in a channel."""
+    event = {
+        "type": "message",
+        "channel": "C0SUPPORT",
+        "user": "U0ASKER",
+        "text": text,
+        "ts": new_ts(),
+        "team": TEAM_ID,
+        "channel_type": "channel",
+    }
+    event.update(fields)
+    event.setdefault("event_ts", event["ts"])
+    return event
+
+
+def mention_event(text: str, **fields: Any) -> dict[str, Any]:
+    event = message_event(f"<@{BOT_USER_ID}> {text}", **fields)
+    event["type"] = "app_mention"
+    event.pop("channel_type", None)
+    return event
+
+
+def envelope(event: dict[str, Any], event_id: str | None = None) -> dict[str, Any]:
+    return {
+        "token": "legacy-verification-token",
+        "team_id": TEAM_ID,
+        "api_app_id": "A0APP",
+        "event": event,
+        "type": "event_callback",
+        "event_id": event_id or f"Ev{uuid.uuid4().hex[:10].upper()}",
+        "event_time": int(time.time()),
+        "authorizations": [
+            {
+                "enterprise_id": None,
+                "team_id": TEAM_ID,
+                "user_id": BOT_USER_ID,
+                "is_bot": True,
+                "is_enterprise_install": False,
+            }
+        ],
+        "is_ext_shared_channel": False,
+        "event_context": "4-eyJldCI6ImFwcF9tZW50aW9uIn0",
+    }
+
+
+def block_action(
+    action_id: str, value: str, user_id: str = "U0ASKER", message: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    return {
+        "type": "block_actions",
+        "user": {"id": user_id, "username": "asker", "team_id": TEAM_ID},
+        "api_app_id": "A0APP",
+        "token": "legacy-verification-token",
+        "container": {"type": "message", "channel_id": "C0SUPPORT", "is_ephemeral": False},
+        "trigger_id": "1234567890.0987654321.abcdef",
+        "team": {"id": TEAM_ID, "domain": "example"},
+        "channel": {"id": "C0SUPPORT", "name": "support"},
+        "message": message or {"type": "message", "ts": new_ts(), "thread_ts": new_ts()},
+        "response_url": "https://hooks.slack.com/actions/T0001/1/abc",
+        "actions": [
+            {
+                "action_id": action_id,
+                "block_id": f"feedback:{value}",
+                "value": value,
+                "type": "button",
+                "action_ts": str(time.time()),
+            }
+        ],
+    }
+
+
+@dataclass
+class SlackBotUnderTest:
+    url: str
+    fake: FakeSlack
+    settings: Settings
+    engine: Engine
+
+    def post(
+        self,
+        body: str,
+        content_type: str = "application/json",
+        timestamp: int | None = None,
+        signature: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        timestamp = int(time.time()) if timestamp is None else timestamp
+        if signature is None:
+            signature = SignatureVerifier(SIGNING_SECRET).generate_signature(
+                timestamp=str(timestamp), body=body
+            )
+        all_headers = {
+            "Content-Type": content_type,
+            "X-Slack-Request-Timestamp": str(timestamp),
+            "X-Slack-Signature": signature,
+            **(headers or {}),
+        }
+        return httpx.post(
+            f"{self.url}/slack/events", content=body.encode(), headers=all_headers, timeout=10
+        )
+
+    def event(
+        self, event: dict[str, Any], event_id: str | None = None, retry: int | None = None
+    ) -> httpx.Response:
+        headers = {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"}
+        body = json.dumps(envelope(event, event_id))
+        return self.post(body, headers=headers if retry else None)
+
+    def interaction(self, payload: dict[str, Any]) -> httpx.Response:
+        body = urlencode({"payload": json.dumps(payload)})
+        return self.post(body, content_type="application/x-www-form-urlencoded")
+
+    def command(
+        self, text: str, user_id: str = "U0ASKER", channel_id: str = "C0SUPPORT"
+    ) -> httpx.Response:
+        form = {
+            "token": "legacy-verification-token",
+            "team_id": TEAM_ID,
+            "team_domain": "example",
+            "channel_id": channel_id,
+            "channel_name": "support",
+            "user_id": user_id,
+            "user_name": "someone",
+            "command": "/supportbot",
+            "text": text,
+            "api_app_id": "A0APP",
+            "is_enterprise_install": "false",
+            "response_url": f"{self.fake.base_url}/respond/{uuid.uuid4().hex}",
+            "trigger_id": "13345224609.738474920.8088930838d88f008e0",
+        }
+        return self.post(urlencode(form), content_type="application/x-www-form-urlencoded")
+
+    # --- what the bot did -------------------------------------------------------------
+
+    def replies(self, channel: str, thread_ts: str) -> list[dict[str, Any]]:
+        """Answer-bearing calls into one thread: posts and stream starts."""
+        return [
+            args
+            for method in ("chat.postMessage", "chat.startStream")
+            for args in self.fake.called(method)
+            if args.get("channel") == channel and args.get("thread_ts") == thread_ts
+        ]
+
+    def wait_for_answer(self, channel: str, thread_ts: str, count: int = 1) -> list[dict[str, Any]]:
+        return self.fake.wait_for(
+            lambda: (r := self.replies(channel, thread_ts)) and len(r) >= count and r,
+            what=f"an answer in {channel}/{thread_ts}",
+        )
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def serve_slack_bot(
+    settings: Settings, answerer: Answerer | None = None
+) -> Iterator[SlackBotUnderTest]:
+    with fake_slack() as fake:
+        settings = Settings.model_validate(
+            {
+                **settings.model_dump(),
+                "slack_api_url": f"{fake.base_url}/api/",
+                "slack_bot_token": BOT_TOKEN,
+                "slack_signing_secret": SIGNING_SECRET,
+            }
+        )
+        app = create_app(settings, answerer=answerer)
+        port = _free_port()
+        server = uvicorn.Server(
+            uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False)
+        )
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        fake.wait_for(lambda: server.started, timeout=30, what="uvicorn to start")
+        try:
+            yield SlackBotUnderTest(f"http://127.0.0.1:{port}", fake, settings, app.state.engine)
+        finally:
+            server.should_exit = True
+            thread.join(timeout=10)
