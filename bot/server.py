@@ -73,7 +73,12 @@ def create_app(settings: Settings, answerer: Answerer | None = None) -> FastAPI:
         @app.post("/slack/events", tags=["slack"], include_in_schema=False)
         async def slack_events(request: Request) -> Response:
             """Events, interactivity and slash commands, signature-verified by Bolt."""
-            return await handler.handle(request)
+            try:
+                return await handler.handle(request)
+            except (ValueError, TypeError, AttributeError, KeyError) as error:
+                # Bolt parses the body before verifying it: unparseable means malformed.
+                log.warning("slack.malformed_request", error=type(error).__name__)
+                return JSONResponse({"error": "malformed_payload"}, status_code=400)
 
     @app.middleware("http")
     async def request_context(

@@ -8,7 +8,6 @@ Reference: https://docs.slack.dev/reference/methods
 
 from __future__ import annotations
 
-import itertools
 import json
 import threading
 import time
@@ -26,6 +25,18 @@ BOT_ID = "BBOT0001"
 TEAM_ID = "T0001"
 
 
+_last_ts = 0.0
+_ts_lock = threading.Lock()
+
+
+def unique_ts() -> str:
+    """A Slack message ts: the time in microseconds, unique and increasing like Slack's."""
+    global _last_ts
+    with _ts_lock:
+        _last_ts = max(time.time(), _last_ts + 0.000001)
+        return f"{_last_ts:.6f}"
+
+
 @dataclass
 class Call:
     method: str
@@ -38,8 +49,8 @@ class FakeSlack:
     errors: dict[str, str] = field(default_factory=dict)  # method -> Slack error code
     threads: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)
     usergroup_members: list[str] = field(default_factory=list)
+    messages: dict[str, dict[str, Any]] = field(default_factory=dict)  # ts -> our message
     base_url: str = ""
-    _ts: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     # --- for tests -----------------------------------------------------------------------
@@ -79,7 +90,7 @@ class FakeSlack:
         return {"ok": True, **handler(args)}
 
     def _next_ts(self) -> str:
-        return f"{1700000100 + next(self._ts)}.000200"
+        return unique_ts()
 
     def _auth_test(self, _args: dict[str, Any]) -> dict[str, Any]:
         return {
@@ -94,6 +105,7 @@ class FakeSlack:
 
     def _remember(self, args: dict[str, Any], ts: str, text: str) -> dict[str, Any]:
         message = {"type": "message", "bot_id": BOT_ID, "user": BOT_USER_ID, "text": text, "ts": ts}
+        self.messages[ts] = message
         if args.get("thread_ts"):
             self.add_thread_message(args["channel"], args["thread_ts"], message)
         return message
@@ -104,6 +116,8 @@ class FakeSlack:
         return {"channel": args["channel"], "ts": ts, "message": message}
 
     def _chat_update(self, args: dict[str, Any]) -> dict[str, Any]:
+        if args["ts"] in self.messages:
+            self.messages[args["ts"]]["text"] = args.get("text", "")
         return {"channel": args["channel"], "ts": args["ts"], "text": args.get("text", "")}
 
     def _chat_startStream(self, args: dict[str, Any]) -> dict[str, Any]:
@@ -112,9 +126,11 @@ class FakeSlack:
         return {"channel": args["channel"], "ts": ts}
 
     def _chat_appendStream(self, args: dict[str, Any]) -> dict[str, Any]:
+        self.messages[args["ts"]]["text"] += streamed_text([args])
         return {"channel": args["channel"], "ts": args["ts"]}
 
     def _chat_stopStream(self, args: dict[str, Any]) -> dict[str, Any]:
+        self.messages[args["ts"]]["text"] += streamed_text([args])
         return {"channel": args["channel"], "ts": args["ts"], "message": {"ts": args["ts"]}}
 
     def _chat_postEphemeral(self, _args: dict[str, Any]) -> dict[str, Any]:

@@ -7,7 +7,6 @@ block_actions, view_submission, slash commands).
 
 from __future__ import annotations
 
-import itertools
 import json
 import threading
 import time
@@ -20,7 +19,7 @@ from urllib.parse import urlencode
 
 import httpx
 import uvicorn
-from slack_fake import BOT_USER_ID, TEAM_ID, FakeSlack, fake_slack
+from slack_fake import BOT_USER_ID, TEAM_ID, FakeSlack, fake_slack, unique_ts
 from slack_sdk.signature import SignatureVerifier
 from sqlalchemy.engine import Engine
 
@@ -30,11 +29,10 @@ from supportbot.settings import Settings
 
 SIGNING_SECRET = "test-signing-secret-8f2b"
 BOT_TOKEN = "xoxb-0000-1111-test-token"
-_ts = itertools.count(1)
 
 
 def new_ts() -> str:
-    return f"{1700000000 + next(_ts)}.000100"
+    return unique_ts()
 
 
 def message_event(text: str, **fields: Any) -> dict[str, Any]:

@@ -1,0 +1,53 @@
+"""Delivery: fast acks and exactly one answer per question, whatever Slack re-sends."""
+
+from __future__ import annotations
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+
+from slack_fixtures import BotFactory, exchanges, settle
+from slack_harness import SlackBotUnderTest, envelope, mention_event, message_event
+
+
+def test_the_same_event_sent_four_times_at_once_is_answered_once(bot: SlackBotUnderTest) -> None:
+    event = mention_event("How do I factory reset the Nimbus Hub?")
+    body = json.dumps(envelope(event, event_id="Ev0DUPLICATE"))
+    with ThreadPoolExecutor(4) as pool:
+        statuses = list(pool.map(lambda _i: bot.post(body).status_code, range(4)))
+    assert statuses == [200, 200, 200, 200]
+    bot.wait_for_answer(event["channel"], event["ts"])
+    settle(1.5)
+    assert len(bot.replies(event["channel"], event["ts"])) == 1
+    assert len(exchanges(bot)) == 1
+
+
+def test_slack_retries_are_acked_and_not_answered_again(bot: SlackBotUnderTest) -> None:
+    event = mention_event("How do I factory reset the Nimbus Hub?")
+    assert bot.event(event, event_id="Ev0RETRIED").status_code == 200
+    bot.wait_for_answer(event["channel"], event["ts"])
+    for retry in (1, 2, 3):
+        assert bot.event(event, event_id="Ev0RETRIED", retry=retry).status_code == 200
+    settle()
+    assert len(bot.replies(event["channel"], event["ts"])) == 1
+
+
+def test_deduplication_holds_across_a_restart(make_bot: BotFactory) -> None:
+    event = mention_event("How do I factory reset the Nimbus Hub?")
+    with make_bot() as first:
+        first.event(event, event_id="Ev0RESTART")
+        first.wait_for_answer(event["channel"], event["ts"])
+    with make_bot() as restarted:  # same database, a new process' worth of state
+        restarted.event(event, event_id="Ev0RESTART", retry=1)
+        settle()
+        assert restarted.fake.called("chat.postMessage") == []
+        assert len(exchanges(restarted)) == 1
+
+
+def test_two_different_questions_both_get_answers(make_bot: BotFactory) -> None:
+    with make_bot(slack_support_channels=["C0SUPPORT"]) as bot:
+        one = message_event("How do I factory reset the Nimbus Hub?")
+        two = message_event("How do I update the firmware?")
+        bot.event(one)
+        bot.event(two)
+        bot.wait_for_answer("C0SUPPORT", one["ts"])
+        bot.wait_for_answer("C0SUPPORT", two["ts"])
