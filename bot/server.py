@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +18,8 @@ import structlog
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from slack_bolt.adapter.fastapi.async_handler import AsyncSlackRequestHandler
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.conversation import Answerer, Conversation
 from supportbot import __version__, db
@@ -51,6 +53,8 @@ def create_app(settings: Settings, answerer: Answerer | None = None) -> FastAPI:
             document_store=settings.document_store.value,
             llm="configured" if settings.llm_configured else "none (answers with excerpts)",
         )
+        if slack is not None:
+            await slack.start()
         socket_mode = await _start_socket_mode(settings, slack)
         # Load the knowledge base and embedding model before the first question does.
         warm_up = asyncio.get_running_loop().run_in_executor(None, conversation.warm_up)
@@ -58,7 +62,7 @@ def create_app(settings: Settings, answerer: Answerer | None = None) -> FastAPI:
         if socket_mode is not None:
             await socket_mode.close_async()
         if slack is not None:
-            slack.close()
+            await slack.stop()
         warm_up.cancel()
         engine.dispose()
 
@@ -80,32 +84,7 @@ def create_app(settings: Settings, answerer: Answerer | None = None) -> FastAPI:
                 log.warning("slack.malformed_request", error=type(error).__name__)
                 return JSONResponse({"error": "malformed_payload"}, status_code=400)
 
-    @app.middleware("http")
-    async def request_context(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        # A caller-supplied id lets a proxy's logs and ours be joined; otherwise make one.
-        request_id = request.headers.get(REQUEST_ID_HEADER) or uuid.uuid4().hex
-        request_id = request_id[:64]
-        structlog.contextvars.bind_contextvars(request_id=request_id)
-        started = time.perf_counter()
-        try:
-            response = await call_next(request)
-        except Exception:
-            log.exception("request.failed", method=request.method, path=request.url.path)
-            response = JSONResponse(
-                {"error": "internal_error", "request_id": request_id}, status_code=500
-            )
-        response.headers[REQUEST_ID_HEADER] = request_id
-        log.info(
-            "request",
-            method=request.method,
-            path=request.url.path,
-            status=response.status_code,
-            duration_ms=round((time.perf_counter() - started) * 1000, 1),
-        )
-        structlog.contextvars.unbind_contextvars("request_id")
-        return response
+    app.add_middleware(RequestContextMiddleware)
 
     @app.get("/healthz", tags=["operations"])
     def healthz() -> dict[str, str]:
@@ -132,6 +111,54 @@ def create_app(settings: Settings, answerer: Answerer | None = None) -> FastAPI:
         return JSONResponse({"status": "ok", "database": "ok", "schema": current})
 
     return app
+
+
+class RequestContextMiddleware:
+    """Request ids, one log line per request, and JSON 500s without tracebacks.
+
+    Plain ASGI rather than `@app.middleware("http")`: Starlette's BaseHTTPMiddleware
+    pipes every response through a task and a stream, which costs Slack's acks time
+    under load (benchmarks/slack_ack.py).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        # A caller-supplied id lets a proxy's logs and ours be joined; otherwise make one.
+        request_id = (Headers(scope=scope).get(REQUEST_ID_HEADER) or uuid.uuid4().hex)[:64]
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        started = time.perf_counter()
+        status = 500
+        response_started = False
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status, response_started
+            if message["type"] == "http.response.start":
+                response_started, status = True, message["status"]
+                MutableHeaders(scope=message).append(REQUEST_ID_HEADER, request_id)
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        except Exception:
+            log.exception("request.failed", method=scope["method"], path=scope["path"])
+            if not response_started:
+                body = {"error": "internal_error", "request_id": request_id}
+                headers = {REQUEST_ID_HEADER: request_id}
+                await JSONResponse(body, status_code=500, headers=headers)(scope, receive, send)
+        finally:
+            log.info(
+                "request",
+                method=scope["method"],
+                path=scope["path"],
+                status=status,
+                duration_ms=round((time.perf_counter() - started) * 1000, 1),
+            )
+            structlog.contextvars.unbind_contextvars("request_id")
 
 
 def _slack(settings: Settings, conversation: Conversation) -> SlackBot | None:

@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+import aiohttp
 import structlog
 from slack_bolt.async_app import AsyncApp, AsyncAssistant, AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
@@ -44,7 +45,18 @@ class SlackBot:
     answers: SlackAnswers
     pool: ThreadPoolExecutor
 
-    def close(self) -> None:
+    async def start(self) -> None:
+        # One connection pool for every Web API call. Without it the SDK opens a new
+        # session (and TLS connection) per call, which costs the event loop, and so
+        # every ack, more than anything else the bot does (benchmarks/slack_ack.py).
+        self.app.client.session = aiohttp.ClientSession(
+            timeout=aiohttp.ClientTimeout(total=self.app.client.timeout)
+        )
+
+    async def stop(self) -> None:
+        session = self.app.client.session
+        if session is not None:
+            await session.close()
         self.pool.shutdown(wait=False, cancel_futures=True)
 
 

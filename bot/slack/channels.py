@@ -7,6 +7,7 @@ stored in `channel_setting`. A field a lead never set keeps following the config
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from sqlalchemy.engine import Engine
@@ -18,6 +19,7 @@ from supportbot.models import ChannelSetting, utcnow
 from supportbot.settings import ChannelConfig, Settings
 
 FIELDS = ("kinds", "tags", "products")
+CACHE_S = 10.0  # how soon another replica sees a lead's change
 
 USAGE = (
     "*/supportbot* — channel settings (support leads only)\n"
@@ -45,8 +47,20 @@ class ChannelSettings:
             config = self.configured.get(channel_id, ChannelConfig())
             if config.auto_answer is None:
                 self.configured[channel_id] = config.model_copy(update={"auto_answer": True})
+        self._cache: dict[str | None, tuple[float, ChannelPolicy]] = {}
 
     def policy(self, channel_id: str | None) -> ChannelPolicy:
+        """The channel's policy, read from the database at most every CACHE_S seconds
+        (every message in every channel asks; lead changes are rare)."""
+        now = time.monotonic()
+        cached = self._cache.get(channel_id)
+        if cached is not None and now - cached[0] < CACHE_S:
+            return cached[1]
+        policy = self._load(channel_id)
+        self._cache[channel_id] = (now, policy)
+        return policy
+
+    def _load(self, channel_id: str | None) -> ChannelPolicy:
         config = self.configured.get(channel_id or "", ChannelConfig())
         override = None
         if channel_id:
@@ -71,12 +85,14 @@ class ChannelSettings:
             row.updated_by = user_id
             row.updated_at = utcnow()
             session.add(row)
+        self._cache.pop(channel_id, None)
 
     def reset(self, channel_id: str) -> None:
         with session_scope(self.engine) as session:
             row = session.get(ChannelSetting, channel_id)
             if row is not None:
                 session.delete(row)
+        self._cache.pop(channel_id, None)
 
 
 def describe(policy: ChannelPolicy) -> str:

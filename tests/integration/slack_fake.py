@@ -213,7 +213,18 @@ def fake_slack() -> Iterator[FakeSlack]:
             self.end_headers()
             self.wfile.write(body)
 
-        do_GET = do_POST  # the SDK reads some methods (conversations.replies) with GET
+        def do_GET(self) -> None:
+            if self.path == "/_calls":  # for a benchmark that runs the fake in another process
+                with fake._lock:
+                    calls = [{"method": c.method, "args": c.args} for c in fake.calls]
+                body = json.dumps(calls).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+                return
+            self.do_POST()  # the SDK reads some methods (conversations.replies) with GET
 
         def log_message(self, *_args: object) -> None:
             pass
