@@ -9,9 +9,9 @@ answers and counts, per question, how many were posted.
 
     .venv/bin/python benchmarks/slack_ack.py [--events 50] [--answer-s 5]
 
-The server (app and fake Slack API) runs in a child process; this process plays Slack
-and times the round trips. Both share the machine's cores, so the figures include the
-load generator's own cost. Results: benchmarks/results/slack_ack.*
+The app and the fake Slack API run in child processes of their own; this process plays
+Slack's event delivery and times the round trips. All three share the machine's cores.
+Results: benchmarks/results/slack_ack.*
 """
 
 from __future__ import annotations
@@ -35,7 +35,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "integration")]
 
 import httpx  # noqa: E402
-from slack_harness import envelope, mention_event, serve_slack_bot  # noqa: E402
+from slack_fake import fake_slack  # noqa: E402
+from slack_harness import envelope, mention_event, serve_app  # noqa: E402
 from slack_sdk.signature import SignatureVerifier  # noqa: E402
 
 from benchmarks._common import machine_summary, write_results  # noqa: E402
@@ -108,20 +109,39 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
-def serve(answer_s: float) -> None:
-    """Child process: the app and the fake Slack API, until stdin closes."""
+def serve(answer_s: float, slack_api_url: str) -> None:
+    """Child process: the app, until stdin closes."""
     configure_logging("WARNING")
     with tempfile.TemporaryDirectory() as scratch:
         settings = Settings(data_dir=Path(scratch), database_url=f"sqlite:///{scratch}/bench.db")
-        with serve_slack_bot(settings, answerer=slow_answerer(answer_s)) as bot:
+        answerer = slow_answerer(answer_s)
+        with serve_app(settings, slack_api_url, answerer) as (url, settings, _engine):
             ready = {
-                "url": bot.url,
-                "fake": bot.fake.base_url,
-                "secret": bot.settings.slack_signing_secret.get_secret_value(),
-                "workers": bot.settings.slack_answer_workers,
+                "url": url,
+                "secret": settings.slack_signing_secret.get_secret_value(),
+                "workers": settings.slack_answer_workers,
             }
             print(json.dumps(ready), flush=True)
             sys.stdin.read()
+
+
+def fake() -> None:
+    """Child process: the fake Slack Web API, until stdin closes (Slack's servers are
+    not on our machine; in-process it would compete with the app for the GIL)."""
+    with fake_slack() as api:
+        print(json.dumps({"url": api.base_url}), flush=True)
+        sys.stdin.read()
+
+
+def child(*arguments: str) -> tuple[subprocess.Popen[str], dict[str, Any]]:
+    process = subprocess.Popen(  # noqa: S603 (our own interpreter and script)
+        [sys.executable, __file__, *arguments],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    return process, json.loads(process.stdout.readline())
 
 
 def answers_per_thread(fake_url: str) -> dict[str, int]:
@@ -138,23 +158,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--events", type=int, default=50)
     parser.add_argument("--answer-s", type=float, default=5.0)
-    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--serve", metavar="SLACK_API_URL", help=argparse.SUPPRESS)
+    parser.add_argument("--fake", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        serve(args.answer_s)
+        serve(args.answer_s, args.serve)
+        return
+    if args.fake:
+        fake()
         return
 
-    # The server runs in its own process, as it would in production; this process
-    # plays Slack's part and sends the events.
-    child = subprocess.Popen(  # noqa: S603 (our own interpreter and script)
-        [sys.executable, __file__, "--serve", "--answer-s", str(args.answer_s)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+    # The app, the fake Slack API and this process (playing Slack's event delivery)
+    # each run in their own process, as they would in production.
+    fake_process, api = child("--fake")
+    app_process, server = child("--serve", f"{api['url']}/api/", "--answer-s", str(args.answer_s))
     try:
-        assert child.stdout is not None
-        server = json.loads(child.stdout.readline())
         events = [mention_event(f"question number {i}?") for i in range(args.events)]
         bodies = [json.dumps(envelope(e, event_id=f"EvBENCH{i:04d}")) for i, e in enumerate(events)]
         warm_up = [json.dumps(envelope(mention_event("warm-up question?")))]
@@ -167,16 +185,17 @@ def main() -> None:
         waves = -(-args.events // server["workers"])
         deadline = time.monotonic() + waves * args.answer_s + 60
         while time.monotonic() < deadline:
-            counts = answers_per_thread(server["fake"])
+            counts = answers_per_thread(api["url"])
             if all(counts.get(e["ts"]) for e in events):
                 break
             time.sleep(0.2)
         all_answered_s = time.perf_counter() - started
         time.sleep(2 * args.answer_s)  # room for any duplicate to show up
-        counts = answers_per_thread(server["fake"])
+        counts = answers_per_thread(api["url"])
         per_event = [counts.get(e["ts"], 0) for e in events]
     finally:
-        child.communicate(input="", timeout=60)
+        for process in (app_process, fake_process):
+            process.communicate(input="", timeout=60)
     workers = server["workers"]
 
     figures = {
@@ -196,8 +215,9 @@ def main() -> None:
 {args.events} signed `app_mention` events sent at once to the real app (FastAPI + Bolt
 AsyncApp under uvicorn) while every answer takes {args.answer_s:g} s on
 {workers} answer workers; 3 s later the same {args.events} again as Slack retries.
-The server runs in its own process; requests are pre-signed and written as raw HTTP, so
-the figures are the server's. Goal: p99 ≤ 50 ms, every event answered exactly once.
+The app, the fake Slack API and the sender run in separate processes; requests are
+pre-signed and written as raw HTTP, so the figures are the server's.
+Goal: p99 ≤ 50 ms, every event answered exactly once.
 
 Machine: {machine_summary()}
 

@@ -9,9 +9,11 @@ methods take Markdown.
 from __future__ import annotations
 
 import json
+import threading
 from typing import Any
 
-from slackify_markdown import slackify_markdown
+from markdown_it import MarkdownIt
+from slackify_markdown.slackify import SlackifyMarkdown
 
 from knowledge.answering import Answer, Citation
 
@@ -34,8 +36,22 @@ REASONS = {
 Block = dict[str, Any]
 
 
+_parsers = threading.local()
+
+
 def to_mrkdwn(markdown: str) -> str:
-    return slackify_markdown(markdown).strip()
+    """slackify-markdown's conversion with its parser built once per thread:
+    `slackify_markdown()` builds a new markdown-it parser on every call, which made it
+    the costliest step of posting an answer (benchmarks/slack_ack.py)."""
+    parser = getattr(_parsers, "markdown_it", None)
+    if parser is None:
+        parser = MarkdownIt(
+            "gfm-like",
+            renderer_cls=SlackifyMarkdown,
+            options_update={"html": False, "linkify": False, "breaks": False},
+        ).disable("table")
+        _parsers.markdown_it = parser
+    return parser.render(markdown.replace(SlackifyMarkdown.NEW_LINE, "")).strip()
 
 
 def _escape(text: str) -> str:
@@ -48,6 +64,9 @@ def _sections(mrkdwn: str) -> list[Block]:
     blocks: list[Block] = []
     current = ""
     for paragraph in mrkdwn.split("\n\n"):
+        if len(paragraph) > SECTION_LIMIT and current:
+            blocks.append(_section(current))
+            current = ""
         while len(paragraph) > SECTION_LIMIT:  # one enormous paragraph: hard split
             blocks.append(_section(paragraph[:SECTION_LIMIT]))
             paragraph = paragraph[SECTION_LIMIT:]

@@ -195,28 +195,43 @@ def _free_port() -> int:
 
 
 @contextmanager
+def serve_app(
+    settings: Settings, slack_api_url: str, answerer: Answerer | None = None
+) -> Iterator[tuple[str, Settings, Engine]]:
+    """The app under uvicorn on loopback, its Slack Web API at `slack_api_url`."""
+    settings = Settings.model_validate(
+        {
+            **settings.model_dump(),
+            "slack_api_url": slack_api_url,
+            "slack_bot_token": BOT_TOKEN,
+            "slack_signing_secret": SIGNING_SECRET,
+        }
+    )
+    app = create_app(settings, answerer=answerer)
+    port = _free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False)
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}", settings, app.state.engine
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@contextmanager
 def serve_slack_bot(
     settings: Settings, answerer: Answerer | None = None
 ) -> Iterator[SlackBotUnderTest]:
-    with fake_slack() as fake:
-        settings = Settings.model_validate(
-            {
-                **settings.model_dump(),
-                "slack_api_url": f"{fake.base_url}/api/",
-                "slack_bot_token": BOT_TOKEN,
-                "slack_signing_secret": SIGNING_SECRET,
-            }
-        )
-        app = create_app(settings, answerer=answerer)
-        port = _free_port()
-        server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False)
-        )
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        fake.wait_for(lambda: server.started, timeout=30, what="uvicorn to start")
-        try:
-            yield SlackBotUnderTest(f"http://127.0.0.1:{port}", fake, settings, app.state.engine)
-        finally:
-            server.should_exit = True
-            thread.join(timeout=10)
+    with (
+        fake_slack() as fake,
+        serve_app(settings, f"{fake.base_url}/api/", answerer) as (url, settings, engine),
+    ):
+        yield SlackBotUnderTest(url, fake, settings, engine)

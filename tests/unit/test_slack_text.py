@@ -1,0 +1,114 @@
+"""Slack text handling: mrkdwn conversion, question detection, /supportbot parsing."""
+
+from __future__ import annotations
+
+import pytest
+from slackify_markdown import slackify_markdown
+
+from bot.conversation import Scope
+from bot.slack.blocks import SECTION_LIMIT, _sections, source_line, to_mrkdwn
+from bot.slack.channels import parse_command
+from bot.slack.questions import clean_text, looks_like_question
+from knowledge.answering import Citation
+
+MARKDOWN = [
+    "**Bold** and *italic* and [a link](https://docs.example/a?b=1&c=2)",
+    "# Heading\n\n- one\n- two\n\n1. first\n2. second",
+    "```\ncode **not bold**\n```\n\n> quoted text [1]",
+    "Plain text with <angle> & ampersand",
+    "nested\n\n- a\n  - b\n    - c",
+]
+
+
+@pytest.mark.parametrize("markdown", MARKDOWN)
+def test_the_reused_parser_converts_exactly_like_slackify_markdown(markdown: str) -> None:
+    assert to_mrkdwn(markdown) == slackify_markdown(markdown).strip()
+    assert to_mrkdwn(markdown) == to_mrkdwn(markdown), "no state leaks between calls"
+
+
+def test_markdown_becomes_mrkdwn() -> None:
+    assert to_mrkdwn("**Hold** [Reset](https://x.example)") == "*Hold* <https://x.example|Reset>"
+
+
+def test_long_answers_are_split_into_sections_within_slacks_limit() -> None:
+    text = "\n\n".join(["word " * 300] * 5) + "\n\n" + "x" * 7000
+    sections = _sections(text)
+    assert all(len(block["text"]["text"]) <= SECTION_LIMIT for block in sections)
+    joined = "".join(block["text"]["text"] for block in sections).replace("\n", "")
+    assert joined == text.replace("\n", "")
+
+
+def test_a_source_line_links_the_title_and_dates_updates() -> None:
+    update = Citation(
+        2,
+        "Release 2.4",
+        None,
+        "https://x.example/r",
+        "2026-03-01T00:00:00",
+        "update",
+        "releases",
+        0.5,
+        "",
+    )
+    assert (
+        source_line(update)
+        == "[2] <https://x.example/r|Release 2.4> · update, 2026-03-01 · releases"
+    )
+    manual = Citation(1, "A <b> & c", "Setup", None, None, "manual", None, 0.5, "")
+    assert source_line(manual) == "[1] A &lt;b&gt; &amp; c: Setup"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "How do I reset the hub?",
+        "my hub is not working after the update",
+        "Getting error 503 when syncing",
+        "can someone explain pairing",
+        "Is there a way to export logs?",
+    ],
+)
+def test_questions_and_problem_reports_are_recognised(text: str) -> None:
+    assert looks_like_question(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "thanks!",
+        "ok",
+        "lol 😂",
+        "hi all",
+        "Deploying the new build after lunch.",
+        "great, thank you",
+    ],
+)
+def test_chit_chat_is_not_a_question(text: str) -> None:
+    assert not looks_like_question(text)
+
+
+def test_mentions_are_removed_and_escapes_undone() -> None:
+    assert clean_text("<@U123> what is &lt;b&gt; &amp; co?") == "what is <b> & co?"
+
+
+def test_supportbot_command_parsing() -> None:
+    assert parse_command("auto on") == ("update", {"auto_answer": True})
+    assert parse_command("tags billing, setup") == ("update", {"tags": ["billing", "setup"]})
+    assert parse_command("tags -") == ("update", {"tags": []})
+    assert parse_command("") == ("help", {})
+    with pytest.raises(ValueError, match="Unknown kind"):
+        parse_command("kinds manuals")
+
+
+def test_scope_filters_and_label() -> None:
+    scope = Scope(kinds=("manual",), products=("Nimbus Hub",))
+    assert scope.filters == {
+        "operator": "AND",
+        "conditions": [
+            {"field": "meta.kind", "operator": "in", "value": ["manual"]},
+            {"field": "meta.product", "operator": "in", "value": ["Nimbus Hub"]},
+        ],
+    }
+    assert scope.label == "product: Nimbus Hub · kind: manual"
+    assert Scope().filters is None
+    assert Scope().label is None
