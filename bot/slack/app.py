@@ -17,6 +17,7 @@ from typing import Any
 import aiohttp
 import structlog
 from slack_bolt.async_app import AsyncApp, AsyncAssistant, AsyncBoltContext
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.conversation import Conversation
@@ -46,6 +47,9 @@ class SlackBot:
     pool: ThreadPoolExecutor
 
     async def start(self) -> None:
+        pruned = await asyncio.to_thread(dedupe.prune, self.answers.conversation.engine)
+        if pruned:
+            log.info("slack.dedupe_pruned", claims=pruned)
         # One connection pool for every Web API call. Without it the SDK opens a new
         # session (and TLS connection) per call, which costs the event loop, and so
         # every ack, more than anything else the bot does (benchmarks/slack_ack.py).
@@ -68,7 +72,10 @@ def build_slack_app(
             "Slack needs SUPPORTBOT_SLACK_BOT_TOKEN and SUPPORTBOT_SLACK_SIGNING_SECRET"
         )
     token = settings.slack_bot_token.get_secret_value()
-    client = client or AsyncWebClient(token=token, base_url=settings.slack_api_url)
+    if client is None:
+        client = AsyncWebClient(token=token, base_url=settings.slack_api_url)
+        # Slack rate-limits chat.update and friends per channel: wait and retry on 429.
+        client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=2))
     app = AsyncApp(
         signing_secret=settings.slack_signing_secret.get_secret_value(),
         client=client,  # carries the token

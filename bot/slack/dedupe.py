@@ -10,11 +10,12 @@ gets there first.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from supportbot.models import SlackEvent
+from supportbot.models import SlackEvent, utcnow
 
 
 def claim(engine: Engine, keys: Iterable[str]) -> bool:
@@ -27,6 +28,15 @@ def claim(engine: Engine, keys: Iterable[str]) -> bool:
     except sa.exc.IntegrityError:
         return False
     return True
+
+
+def prune(engine: Engine, keep: timedelta = timedelta(days=7)) -> int:
+    """Forget claims older than `keep` (Slack stops retrying after minutes); returns
+    how many were removed. Keeps the table small on long-running installs."""
+    cutoff = utcnow() - keep
+    with engine.begin() as connection:
+        result = connection.execute(sa.delete(SlackEvent).where(SlackEvent.received_at < cutoff))
+    return result.rowcount or 0
 
 
 def message_key(channel_id: str, ts: str) -> str:

@@ -51,3 +51,25 @@ def test_two_different_questions_both_get_answers(make_bot: BotFactory) -> None:
         bot.event(two)
         bot.wait_for_answer("C0SUPPORT", one["ts"])
         bot.wait_for_answer("C0SUPPORT", two["ts"])
+
+
+def test_old_claims_are_pruned_and_recent_ones_kept(engine) -> None:
+    from datetime import timedelta
+
+    import sqlalchemy as sa
+
+    from bot.slack import dedupe
+    from supportbot import db
+    from supportbot.models import SlackEvent, utcnow
+
+    db.upgrade(engine)
+    assert dedupe.claim(engine, ["Ev0OLD", "Ev0NEW"])
+    with engine.begin() as connection:
+        connection.execute(
+            sa.update(SlackEvent)
+            .where(SlackEvent.event_id == "Ev0OLD")
+            .values(received_at=utcnow() - timedelta(days=8))
+        )
+    assert dedupe.prune(engine) == 1
+    assert not dedupe.claim(engine, ["Ev0NEW"]), "a recent claim still blocks a repeat"
+    assert dedupe.claim(engine, ["Ev0OLD"])
