@@ -18,6 +18,7 @@ import structlog
 from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web.async_chat_stream import AsyncChatStream
 from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.conversation import Conversation, Scope
 from bot.slack import blocks, dedupe
@@ -75,9 +76,13 @@ class SlackAnswers:
         self.hand_off = hand_off
 
     async def respond(self, client: AsyncWebClient, question: Question) -> None:
-        claimed = await asyncio.to_thread(
-            dedupe.claim, self.conversation.engine, question.claim_keys
-        )
+        try:
+            claimed = await asyncio.to_thread(
+                dedupe.claim, self.conversation.engine, question.claim_keys
+            )
+        except SQLAlchemyError as error:  # answering twice beats not answering at all
+            log.error("slack.dedupe_unavailable", error=type(error).__name__)
+            claimed = True
         if not claimed:
             log.info("slack.duplicate_ignored", keys=question.claim_keys)
             return
@@ -107,24 +112,40 @@ class SlackAnswers:
             error = f"{type(failure).__name__}: {failure}"
             answer = Answer(FAILED_TEXT, [], "abstained", question=text, standalone_question=text)
         total_ms = (time.perf_counter() - started) * 1000
-        exchange_id = await asyncio.to_thread(
-            self.conversation.record,
-            answer,
-            Surface.SLACK,
-            total_ms=total_ms,
-            error=error,
-            scope=question.scope,
-            conversation_id=question.conversation_id,
-            channel_id=question.channel_id,
-            thread_ts=question.thread_ts,
-            message_ts=question.message_ts,
-            user_id=question.user_id,
-        )
+        exchange_id = await self._record(answer, question, total_ms, error)
         reply_ts = await writer.finish(answer, exchange_id, question.scope.label)
-        if reply_ts:
+        if reply_ts and exchange_id is not None:
             await asyncio.to_thread(self.conversation.set_reply_ts, exchange_id, reply_ts)
-        if answer.abstained and self.settings.slack_auto_handoff:
+        if answer.abstained and self.settings.slack_auto_handoff and exchange_id is not None:
             await self.hand_off(client, exchange_id, requested_by=None)
+
+    async def _record(
+        self, answer: Answer, question: Question, total_ms: float, error: str | None
+    ) -> int | None:
+        """The exchange's id; None when the database is down (the asker still gets the
+        answer, without rating buttons, and the log says what was lost)."""
+        try:
+            return await asyncio.to_thread(
+                self.conversation.record,
+                answer,
+                Surface.SLACK,
+                total_ms=total_ms,
+                error=error,
+                scope=question.scope,
+                conversation_id=question.conversation_id,
+                channel_id=question.channel_id,
+                thread_ts=question.thread_ts,
+                message_ts=question.message_ts,
+                user_id=question.user_id,
+            )
+        except SQLAlchemyError as failure:
+            log.error(
+                "slack.exchange_not_recorded",
+                error=type(failure).__name__,
+                channel=question.channel_id,
+                message_ts=question.message_ts,
+            )
+            return None
 
     async def _compute(
         self, text: str, history: list[Turn], scope: Scope, writer: AnswerWriter
@@ -242,7 +263,9 @@ class AnswerWriter:
             await self.client.chat_update(channel=self.question.channel_id, ts=self.ts, text=text)
             self._last_update = time.monotonic()
 
-    async def finish(self, answer: Answer, exchange_id: int, scope_label: str | None) -> str | None:
+    async def finish(
+        self, answer: Answer, exchange_id: int | None, scope_label: str | None
+    ) -> str | None:
         """Complete the message with sources and buttons; returns its ts."""
         try:
             if self.stream is not None:

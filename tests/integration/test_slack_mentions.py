@@ -208,3 +208,45 @@ def test_an_unanswerable_question_abstains_and_hands_off(
         [exchange] = _exchanges(bot)
         assert exchange.abstained
         assert exchange.escalated
+
+
+def test_a_crashing_answer_is_apologised_for_recorded_and_handed_off(
+    sample_knowledge: Path, tmp_path: Path
+) -> None:
+    def broken(question: str, **_kwargs: object) -> None:
+        raise RuntimeError("index file is corrupt")
+
+    settings = Settings(
+        data_dir=sample_knowledge,
+        database_url=f"sqlite:///{tmp_path}/bot.db",
+        slack_escalation_channel="C0ESCALATE",
+    )
+    with serve_slack_bot(settings, answerer=broken) as bot:
+        event = mention_event(RESET)
+        bot.event(event)
+        [reply] = bot.wait_for_answer(event["channel"], event["ts"])
+        assert "something went wrong" in reply["text"]
+        bot.fake.wait_for(
+            lambda: [
+                p for p in bot.fake.called("chat.postMessage") if p["channel"] == "C0ESCALATE"
+            ],
+            what="a hand-off",
+        )
+        [exchange] = _exchanges(bot)
+        assert exchange.error == "RuntimeError: index file is corrupt"
+        assert exchange.escalated
+
+
+def test_with_the_database_gone_the_asker_still_gets_the_answer(bot: SlackBotUnderTest) -> None:
+    import sqlalchemy as sa
+
+    with bot.engine.begin() as connection:
+        connection.execute(sa.text("DROP TABLE feedback"))
+        connection.execute(sa.text("DROP TABLE qa_pair"))
+        connection.execute(sa.text("DROP TABLE exchange"))
+    event = mention_event(RESET)
+    bot.event(event)
+    [reply] = bot.wait_for_answer(event["channel"], event["ts"])
+    assert "paper clip" in reply["text"]
+    assert ACTION_HELPFUL not in str(reply["blocks"]), "no buttons without a stored exchange"
+    assert "Sources" in str(reply["blocks"])
