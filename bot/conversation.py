@@ -164,6 +164,15 @@ class Conversation:
                 )
             ).first()
 
+    def latest_exchange_id(self, conversation_id: str) -> int | None:
+        with Session(self.engine) as session:
+            return session.exec(
+                select(Exchange.id)
+                .where(Exchange.conversation_id == conversation_id)
+                .order_by(col(Exchange.id).desc())
+                .limit(1)
+            ).first()
+
     def has_exchanges(self, conversation_id: str) -> bool:
         with Session(self.engine) as session:
             found = session.exec(

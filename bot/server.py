@@ -10,12 +10,14 @@ import asyncio
 import time
 import uuid
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 import structlog
 from fastapi import FastAPI, Request, Response
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from slack_bolt.adapter.fastapi.async_handler import AsyncSlackRequestHandler
 from starlette.datastructures import Headers, MutableHeaders
@@ -64,6 +66,7 @@ def create_app(settings: Settings, answerer: Answerer | None = None) -> FastAPI:
         if slack is not None:
             await slack.stop()
         warm_up.cancel()
+        web_pool.shutdown(wait=False, cancel_futures=True)
         engine.dispose()
 
     app = FastAPI(title="supportbot", version=__version__, lifespan=lifespan)
@@ -71,6 +74,7 @@ def create_app(settings: Settings, answerer: Answerer | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.conversation = conversation
     app.state.slack = slack
+    web_pool = _mount_web(app, settings, conversation, slack)
     if slack is not None:
         handler = AsyncSlackRequestHandler(slack.app)
 
@@ -159,6 +163,31 @@ class RequestContextMiddleware:
                 duration_ms=round((time.perf_counter() - started) * 1000, 1),
             )
             structlog.contextvars.unbind_contextvars("request_id")
+
+
+def _mount_web(
+    app: FastAPI, settings: Settings, conversation: Conversation, slack: SlackBot | None
+) -> ThreadPoolExecutor:
+    """The web chat: /api (JSON and Server-Sent Events) and the page at /."""
+    from bot.web.api import build_api
+    from bot.web.guard import Guard
+    from bot.web.page import build_page
+
+    guard = Guard(settings)
+    api, pool = build_api(settings, conversation, guard, slack)
+    page, static = build_page(settings, guard)
+    app.include_router(api)
+    app.include_router(page)
+    app.mount("/static", static, name="static")
+    if settings.web_allowed_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.web_allowed_origins,
+            allow_methods=["POST"],
+            allow_headers=["Content-Type", "Authorization", "X-API-Key"],
+            max_age=600,
+        )
+    return pool
 
 
 def _slack(settings: Settings, conversation: Conversation) -> SlackBot | None:

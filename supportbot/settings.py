@@ -178,6 +178,25 @@ class Settings(BaseSettings):
         description="Threads that compute answers; acks never wait for them.",
     )
 
+    # --- web chat ------------------------------------------------------------------
+    web_api_key: SecretStr | None = Field(
+        default=None,
+        description="When set, /api/* needs it in an X-API-Key header (the chat page gets "
+        "short-lived signed tokens instead).",
+    )
+    web_allowed_origins: CommaList = Field(
+        default_factory=list,
+        description="Sites that may embed the chat widget and call the API from the "
+        "browser (e.g. https://help.example.com). Empty: any site may embed the page; "
+        "the API answers same-origin browser calls only.",
+    )
+    web_rate_limit_per_minute: int = Field(
+        default=20, ge=1, description="Questions per minute per client address."
+    )
+    web_answer_workers: int = Field(
+        default=8, ge=1, le=256, description="Threads that compute web chat answers."
+    )
+
     # --- web server ----------------------------------------------------------------
     host: str = Field(default="127.0.0.1", description="Address `serve` binds to.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port `serve` listens on.")
@@ -191,7 +210,9 @@ class Settings(BaseSettings):
         description="'console' for people, 'json' for log collectors (one object per line).",
     )
 
-    @field_validator("slack_support_channels", "slack_lead_user_ids", mode="before")
+    @field_validator(
+        "slack_support_channels", "slack_lead_user_ids", "web_allowed_origins", mode="before"
+    )
     @classmethod
     def _split_commas(cls, value: Any) -> Any:
         if isinstance(value, str):

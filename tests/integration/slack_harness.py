@@ -8,7 +8,6 @@ block_actions, view_submission, slash commands).
 from __future__ import annotations
 
 import json
-import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -18,7 +17,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import httpx
-import uvicorn
+from app_server import serve
 from slack_fake import BOT_USER_ID, TEAM_ID, FakeSlack, fake_slack, unique_ts
 from slack_sdk.signature import SignatureVerifier
 from sqlalchemy.engine import Engine
@@ -186,14 +185,6 @@ class SlackBotUnderTest:
         )
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @contextmanager
 def serve_app(
     settings: Settings, slack_api_url: str, answerer: Answerer | None = None
@@ -208,22 +199,8 @@ def serve_app(
         }
     )
     app = create_app(settings, answerer=answerer)
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False)
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}", settings, app.state.engine
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with serve(app) as url:
+        yield url, settings, app.state.engine
 
 
 @contextmanager

@@ -1,0 +1,300 @@
+"""The web chat API: ask (JSON or Server-Sent Events), rate, ask for a human.
+
+Conversations are identified by ids the server hands out (`web-<32 hex>`); a follow-up
+sends the id back and gets the conversation's earlier turns as history. Exchanges and
+ratings land in the same tables as Slack's, with `surface = web`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+import uuid
+from collections.abc import AsyncIterable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated, Literal, ParamSpec, TypeVar
+
+import structlog
+from fastapi import APIRouter, Depends, HTTPException
+from fastapi.sse import EventSourceResponse, ServerSentEvent
+from markdown_it import MarkdownIt
+from pydantic import BaseModel, Field, StringConstraints
+from slack_sdk.errors import SlackApiError
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.conversation import Conversation, Scope
+from bot.web.guard import Guard
+from knowledge.answering import MAX_QUESTION_CHARS, Answer, Citation, Turn
+from supportbot.models import Rating, Surface
+from supportbot.settings import Settings
+
+if TYPE_CHECKING:
+    from bot.slack.app import SlackBot
+
+log = structlog.stdlib.get_logger(__name__)
+
+MAX_BODY_BYTES = 64 * 1024
+WEB_CHANNEL = "web"
+CONVERSATION_PATTERN = r"^web-[0-9a-f]{32}$"
+
+P = ParamSpec("P")
+T = TypeVar("T")
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+ConversationId = Annotated[str, StringConstraints(pattern=CONVERSATION_PATTERN)]
+
+
+class ChatRequest(BaseModel):
+    message: Annotated[Text, StringConstraints(max_length=MAX_QUESTION_CHARS)] = Field(
+        description="The question."
+    )
+    conversation_id: ConversationId | None = Field(
+        default=None, description="From an earlier answer, to ask a follow-up with context."
+    )
+    product: Annotated[str, StringConstraints(max_length=255)] | None = Field(
+        default=None, description="Answer only from this product's sources."
+    )
+
+
+class Source(BaseModel):
+    number: int
+    title: str | None
+    section: str | None
+    url: str | None
+    published_at: str | None = Field(description="Set for dated updates.")
+    kind: str | None
+    source: str | None
+    excerpt: str
+
+    @classmethod
+    def of(cls, citation: Citation) -> Source:
+        return cls(
+            number=citation.number,
+            title=citation.title,
+            section=citation.section,
+            url=citation.url,
+            published_at=citation.published_at,
+            kind=citation.kind,
+            source=citation.source,
+            excerpt=citation.excerpt,
+        )
+
+
+class ChatResponse(BaseModel):
+    conversation_id: str
+    exchange_id: int | None = Field(description="For feedback; null if it was not stored.")
+    answer: str = Field(description="Markdown.")
+    answer_html: str = Field(description="The answer rendered to safe HTML.")
+    mode: Literal["generated", "excerpts", "abstained"]
+    note: str | None
+    scope: str | None
+    sources: list[Source]
+
+
+class FeedbackRequest(BaseModel):
+    conversation_id: ConversationId
+    exchange_id: int
+    rating: Rating
+    comment: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = None
+    correction: Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)] | None = (
+        None
+    )
+
+
+class HandoffRequest(BaseModel):
+    conversation_id: ConversationId
+    exchange_id: int | None = Field(default=None, description="Default: the latest answer.")
+    contact: Annotated[str, StringConstraints(strip_whitespace=True, max_length=255)] | None = (
+        Field(default=None, description="How the team can reach you (sent to the team only).")
+    )
+
+
+@dataclass
+class Prepared:
+    """A validated question with its conversation, history and scope."""
+
+    text: str
+    conversation_id: str
+    history: list[Turn]
+    scope: Scope
+
+
+class StatusResponse(BaseModel):
+    status: str
+    message: str
+
+
+_markdown = threading.local()
+
+
+def render_html(markdown: str) -> str:
+    """Markdown to HTML with raw HTML disabled, so answers cannot inject markup."""
+    parser = getattr(_markdown, "parser", None)
+    if parser is None:
+        parser = _markdown.parser = MarkdownIt("commonmark", {"html": False})
+    return parser.render(markdown)
+
+
+def build_api(
+    settings: Settings,
+    conversation: Conversation,
+    guard: Guard,
+    slack: SlackBot | None,
+) -> tuple[APIRouter, ThreadPoolExecutor]:
+    pool = ThreadPoolExecutor(max_workers=settings.web_answer_workers, thread_name_prefix="web")
+    router = APIRouter(
+        prefix="/api",
+        tags=["chat"],
+        dependencies=[Depends(guard.authorize)],
+        max_body_size=MAX_BODY_BYTES,
+    )
+    limited = [Depends(guard.rate_limit)]
+
+    async def prepare(request: ChatRequest) -> Prepared:
+        conversation_id = request.conversation_id
+        history: list[Turn] = []
+        if conversation_id is not None:
+            history = await _db(conversation.history, conversation_id)
+            if not history:
+                raise HTTPException(404, f"Unknown conversation {conversation_id!r}.")
+        else:
+            conversation_id = f"web-{uuid.uuid4().hex}"
+        scope = Scope(products=(request.product,)) if request.product else Scope()
+        return Prepared(request.message, conversation_id, history, scope)
+
+    async def finish(question: Prepared, answer: Answer, started: float) -> ChatResponse:
+        exchange_id = None
+        try:
+            exchange_id = await asyncio.to_thread(
+                conversation.record,
+                answer,
+                Surface.WEB,
+                total_ms=(time.perf_counter() - started) * 1000,
+                scope=question.scope,
+                conversation_id=question.conversation_id,
+                channel_id=WEB_CHANNEL,
+            )
+        except SQLAlchemyError as error:  # the asker still gets the answer
+            log.error("web.exchange_not_recorded", error=type(error).__name__)
+        return ChatResponse(
+            conversation_id=question.conversation_id,
+            exchange_id=exchange_id,
+            answer=answer.text,
+            answer_html=render_html(answer.text),
+            mode=answer.mode,
+            note=answer.note,
+            scope=question.scope.label,
+            sources=[Source.of(c) for c in answer.citations],
+        )
+
+    asked = Depends(prepare)
+
+    @router.post("/chat", dependencies=limited)
+    async def chat(question: Prepared = asked) -> ChatResponse:
+        """Ask a question; the whole answer comes back at once."""
+        started = time.perf_counter()
+        loop = asyncio.get_running_loop()
+        answer = await loop.run_in_executor(
+            pool,
+            lambda: conversation.answer(
+                question.text, history=question.history, scope=question.scope
+            ),
+        )
+        return await finish(question, answer, started)
+
+    @router.post("/chat/stream", response_class=EventSourceResponse, dependencies=limited)
+    async def chat_stream(question: Prepared = asked) -> AsyncIterable[ServerSentEvent]:
+        """Ask a question; the answer streams as Server-Sent Events: `start`
+        (`{"conversation_id"}`), any number of `token` (a piece of the answer's text),
+        then `done` (the object `/api/chat` returns) or `error` (`{"detail"}`)."""
+        yield ServerSentEvent(event="start", data={"conversation_id": question.conversation_id})
+        loop = asyncio.get_running_loop()
+        tokens: asyncio.Queue[str | None] = asyncio.Queue()
+
+        def work() -> Answer:
+            try:
+                return conversation.answer(
+                    question.text,
+                    history=question.history,
+                    scope=question.scope,
+                    on_token=lambda t: loop.call_soon_threadsafe(tokens.put_nowait, t),
+                )
+            finally:
+                loop.call_soon_threadsafe(tokens.put_nowait, None)
+
+        started = time.perf_counter()
+        future = loop.run_in_executor(pool, work)
+        while (token := await tokens.get()) is not None:
+            yield ServerSentEvent(event="token", data=token)
+        try:
+            answer = await future
+        except Exception:
+            log.exception("web.answer_failed")
+            yield ServerSentEvent(event="error", data={"detail": "The answer failed; try again."})
+            return
+        response = await finish(question, answer, started)
+        yield ServerSentEvent(event="done", data=response.model_dump())
+
+    @router.post("/feedback", dependencies=limited)
+    async def feedback(request: FeedbackRequest) -> StatusResponse:
+        """Rate an answer 👍 or 👎, optionally saying what was wrong or what is right."""
+        exchange = await _db(conversation.exchange, request.exchange_id)
+        if exchange is None or exchange.conversation_id != request.conversation_id:
+            raise HTTPException(404, "No such answer in this conversation.")
+        await _db(
+            conversation.rate,
+            request.exchange_id,
+            f"web:{request.conversation_id}",
+            request.rating,
+            reason=request.comment,
+            correction=request.correction,
+        )
+        return StatusResponse(status="recorded", message="Thanks for the feedback!")
+
+    @router.post("/handoff", dependencies=limited)
+    async def handoff(request: HandoffRequest) -> StatusResponse:
+        """Ask for a person from the support team to follow up."""
+        exchange_id = request.exchange_id or await _db(
+            conversation.latest_exchange_id, request.conversation_id
+        )
+        exchange = await _db(conversation.exchange, exchange_id) if exchange_id else None
+        if exchange is None or exchange.conversation_id != request.conversation_id:
+            raise HTTPException(404, "No such answer in this conversation.")
+        if not await _db(conversation.escalate, exchange.id):
+            return StatusResponse(
+                status="already_escalated", message="The support team has already been asked."
+            )
+        await _notify_team(settings, slack, exchange.question, request.contact)
+        return StatusResponse(
+            status="escalated", message="A person from the support team will follow up."
+        )
+
+    return router, pool
+
+
+async def _db(function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    """Run a blocking database call off the event loop; 503 when the database is down."""
+    try:
+        return await asyncio.to_thread(function, *args, **kwargs)
+    except SQLAlchemyError as error:
+        log.error("web.database_unavailable", error=type(error).__name__)
+        raise HTTPException(503, "The service is temporarily unavailable.") from None
+
+
+async def _notify_team(
+    settings: Settings, slack: SlackBot | None, question: str, contact: str | None
+) -> None:
+    channel = settings.slack_escalation_channel
+    if slack is None or channel is None:
+        log.warning("web.handoff_without_destination")
+        return
+    quoted = "\n".join(f">{line}" for line in question[:1500].splitlines())
+    ping = f"<!subteam^{settings.slack_lead_usergroup}> " if settings.slack_lead_usergroup else ""
+    text = f"{ping}:raising_hand: A web chat visitor asked for a human:\n{quoted}"
+    if contact:
+        text += f"\nContact: {contact}"
+    try:
+        await slack.app.client.chat_postMessage(channel=channel, text=text)
+    except SlackApiError as error:
+        log.error("web.handoff_post_failed", error=error.response.get("error"))

@@ -1,0 +1,240 @@
+// supportbot web chat: streams answers from /api/chat/stream (Server-Sent Events over a
+// POST), shows sources, collects 👍/👎 and hand-off requests. No dependencies.
+(() => {
+  "use strict";
+  const base = new URL(document.currentScript.src).pathname.replace(/\/static\/chat\.js$/, "");
+  const params = new URLSearchParams(location.search);
+  const product = params.get("product") || null;
+  const token = document.querySelector('meta[name="supportbot-token"]').content;
+  const messages = document.getElementById("messages");
+  const form = document.getElementById("ask");
+  const input = document.getElementById("question");
+  const send = document.getElementById("send");
+  const handoff = document.getElementById("handoff");
+  let conversationId = null;
+  let lastExchangeId = null;
+
+  if (product) {
+    const scope = document.getElementById("scope");
+    scope.textContent = `Answering for: ${product}`;
+    scope.hidden = false;
+  }
+
+  function headers() {
+    const h = { "Content-Type": "application/json" };
+    if (token) h.Authorization = `Bearer ${token}`;
+    return h;
+  }
+
+  async function post(path, body) {
+    const response = await fetch(`${base}${path}`, {
+      method: "POST", headers: headers(), body: JSON.stringify(body),
+    });
+    if (!response.ok) throw new Error(await problem(response));
+    return response;
+  }
+
+  async function problem(response) {
+    try {
+      const body = await response.json();
+      if (typeof body.detail === "string") return body.detail;
+      if (Array.isArray(body.detail)) return body.detail.map((d) => d.msg).join("; ");
+    } catch (_) { /* not JSON */ }
+    return `The request failed (HTTP ${response.status}).`;
+  }
+
+  function add(kind, text) {
+    const item = document.createElement("li");
+    item.className = `message ${kind}`;
+    const body = document.createElement("div");
+    body.className = "text";
+    body.textContent = text;
+    item.append(body);
+    messages.append(item);
+    item.scrollIntoView({ block: "end" });
+    return item;
+  }
+
+  // Parse a text/event-stream body incrementally; calls onEvent(name, data).
+  async function readEvents(response, onEvent) {
+    const reader = response.body.getReader();
+    const decoder = new TextDecoder();
+    let buffer = "";
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buffer += decoder.decode(value, { stream: true }).replace(/\r\n/g, "\n");
+      let end;
+      while ((end = buffer.indexOf("\n\n")) >= 0) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        let name = "message";
+        const data = [];
+        for (const line of block.split("\n")) {
+          if (line.startsWith("event:")) name = line.slice(6).trim();
+          else if (line.startsWith("data:")) data.push(line.slice(5).replace(/^ /, ""));
+        }
+        if (data.length) onEvent(name, JSON.parse(data.join("\n")));
+      }
+    }
+  }
+
+  function renderAnswer(item, result) {
+    item.classList.remove("streaming");
+    const body = item.querySelector(".text");
+    body.innerHTML = result.answer_html; // rendered server-side with raw HTML disabled
+    if (result.note && result.mode !== "excerpts") {
+      const note = document.createElement("p");
+      note.className = "note";
+      note.textContent = result.note;
+      item.append(note);
+    }
+    if (result.sources.length) item.append(renderSources(result.sources));
+    if (result.exchange_id !== null) item.append(renderFeedback(result.exchange_id));
+  }
+
+  function renderSources(sources) {
+    const list = document.createElement("ol");
+    list.className = "sources";
+    list.setAttribute("aria-label", "Sources");
+    for (const source of sources) {
+      const entry = document.createElement("li");
+      entry.value = source.number;
+      const label = [source.title, source.section].filter(Boolean).join(": ") || "Source";
+      let target = entry;
+      if (source.url && /^https?:\/\//.test(source.url)) {
+        target = document.createElement("a");
+        target.href = source.url;
+        target.target = "_blank";
+        target.rel = "noopener";
+        entry.append(target);
+      }
+      target.append(document.createTextNode(label));
+      if (source.kind === "update" && source.published_at) {
+        const date = document.createElement("span");
+        date.className = "date";
+        date.textContent = ` · updated ${source.published_at.slice(0, 10)}`;
+        entry.append(date);
+      }
+      list.append(entry);
+    }
+    return list;
+  }
+
+  function renderFeedback(exchangeId) {
+    const box = document.createElement("div");
+    box.className = "feedback";
+    const up = button("👍", "This answer helped");
+    const down = button("👎", "This answer did not help");
+    const thanks = document.createElement("span");
+    thanks.className = "thanks";
+    thanks.setAttribute("role", "status");
+    box.append(up, down, thanks);
+
+    async function rate(rating, comment) {
+      up.setAttribute("aria-pressed", String(rating === "up"));
+      down.setAttribute("aria-pressed", String(rating === "down"));
+      try {
+        const body = { conversation_id: conversationId, exchange_id: exchangeId, rating };
+        if (comment) body.comment = comment;
+        const result = await (await post("/api/feedback", body)).json();
+        thanks.textContent = result.message;
+      } catch (error) {
+        thanks.textContent = error.message;
+      }
+    }
+    up.addEventListener("click", () => rate("up"));
+    down.addEventListener("click", () => {
+      rate("down");
+      if (box.querySelector("form")) return;
+      const why = document.createElement("form");
+      why.innerHTML = '<label class="visually-hidden" for="why-' + exchangeId +
+        '">What was wrong?</label><input id="why-' + exchangeId +
+        '" maxlength="2000" placeholder="What was wrong? (optional)"><button type="submit">Send</button>';
+      why.addEventListener("submit", (event) => {
+        event.preventDefault();
+        const comment = why.querySelector("input").value.trim();
+        if (comment) rate("down", comment);
+        why.remove();
+      });
+      box.append(why);
+      why.querySelector("input").focus();
+    });
+    return box;
+  }
+
+  function button(label, description) {
+    const b = document.createElement("button");
+    b.type = "button";
+    b.textContent = label;
+    b.setAttribute("aria-label", description);
+    b.title = description;
+    b.setAttribute("aria-pressed", "false");
+    return b;
+  }
+
+  async function ask(question) {
+    add("user", question);
+    const item = add("bot streaming", "");
+    item.dataset.tokens = "0";
+    const text = item.querySelector(".text");
+    text.textContent = "…";
+    send.disabled = true;
+    try {
+      const body = { message: question };
+      if (conversationId) body.conversation_id = conversationId;
+      if (product) body.product = product;
+      const response = await post("/api/chat/stream", body);
+      let streamed = "";
+      await readEvents(response, (name, data) => {
+        if (name === "start") {
+          conversationId = data.conversation_id;
+        } else if (name === "token") {
+          streamed += data;
+          text.textContent = streamed;
+          item.dataset.tokens = String(Number(item.dataset.tokens) + 1);
+        } else if (name === "done") {
+          lastExchangeId = data.exchange_id;
+          renderAnswer(item, data);
+          handoff.disabled = false;
+        } else if (name === "error") {
+          throw new Error(data.detail);
+        }
+      });
+    } catch (error) {
+      item.classList.remove("streaming");
+      item.classList.add("error");
+      text.textContent = error.message;
+    } finally {
+      send.disabled = false;
+      item.scrollIntoView({ block: "end" });
+    }
+  }
+
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const question = input.value.trim();
+    if (!question || send.disabled) return;
+    input.value = "";
+    ask(question);
+  });
+  input.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      form.requestSubmit();
+    }
+  });
+  handoff.addEventListener("click", async () => {
+    handoff.disabled = true;
+    try {
+      const body = { conversation_id: conversationId };
+      if (lastExchangeId !== null) body.exchange_id = lastExchangeId;
+      const result = await (await post("/api/handoff", body)).json();
+      add("bot", result.message);
+    } catch (error) {
+      add("bot error", error.message);
+      handoff.disabled = false;
+    }
+  });
+  input.focus();
+})();
