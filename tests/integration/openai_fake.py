@@ -26,6 +26,7 @@ class FakeOpenAI:
         # Failures to serve before behaving normally: "500", "timeout", "malformed".
         self.failures: list[str] = []
         self.delay_s = 0.0
+        self.token_delay_s = 0.0  # pause between streamed words, to watch them arrive
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -72,6 +73,8 @@ class FakeOpenAI:
                 for i, word in enumerate(words):
                     piece = word if i == 0 else " " + word
                     self._event(fake._chunk(body, {"content": piece}, None))
+                    if fake.token_delay_s:
+                        time.sleep(fake.token_delay_s)
                 self._event(fake._chunk(body, {}, "stop"))
                 self.wfile.write(b"data: [DONE]\n\n")
                 self.wfile.flush()

@@ -1,0 +1,31 @@
+"""End-to-end tests in a real headless Chromium (Debian's `chromium`, driven by Playwright).
+
+scripts/test.sh installs chromium; without it these tests skip and say why.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+# The integration helpers (app server, fake LLM) are shared.
+sys.path.insert(0, str(Path(__file__).parents[1] / "integration"))
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    if CHROMIUM is None:
+        pytest.skip("chromium is not installed (scripts/test.sh installs it): e2e skipped")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield launched
+        launched.close()
