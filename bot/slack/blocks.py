@@ -90,7 +90,10 @@ def _context(text: str) -> Block:
 
 def source_line(citation: Citation) -> str:
     """`[1] <url|Title: Section> · update, 2026-03-01 · Product`"""
-    label = ": ".join(part for part in (citation.title, citation.section) if part) or "Source"
+    title, section = citation.title, citation.section
+    if title and section and section.startswith(title):
+        title = None  # the heading path already starts with the title
+    label = ": ".join(part for part in (title, section) if part) or "Source"
     label = _escape(label)
     linked = f"<{citation.url}|{label}>" if citation.url else label
     details = []

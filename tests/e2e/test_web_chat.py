@@ -50,9 +50,9 @@ def test_ask_see_the_streamed_answer_with_sources_and_rate_it(
             assert link.get_attribute("href").startswith("https://docs.nimbus.example/")
             assert link.get_attribute("rel") == "noopener"
 
-            if os.environ.get("SUPPORTBOT_SCREENSHOT"):
+            if os.environ.get("E2E_SCREENSHOT"):
                 page.set_viewport_size({"width": 900, "height": 700})
-                page.screenshot(path=os.environ["SUPPORTBOT_SCREENSHOT"])
+                page.screenshot(path=os.environ["E2E_SCREENSHOT"])
 
             answer.get_by_role("button", name="This answer helped").click()
             answer.locator(".thanks").filter(has_text="Thanks").wait_for()

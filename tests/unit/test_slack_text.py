@@ -56,6 +56,8 @@ def test_a_source_line_links_the_title_and_dates_updates() -> None:
     )
     manual = Citation(1, "A <b> & c", "Setup", None, None, "manual", None, 0.5, "")
     assert source_line(manual) == "[1] A &lt;b&gt; &amp; c: Setup"
+    nested = Citation(3, "Guide", "Guide > Reset", None, None, "manual", None, 0.5, "")
+    assert source_line(nested) == "[3] Guide &gt; Reset"
 
 
 @pytest.mark.parametrize(

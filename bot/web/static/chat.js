@@ -100,7 +100,7 @@
     for (const source of sources) {
       const entry = document.createElement("li");
       entry.value = source.number;
-      const label = [source.title, source.section].filter(Boolean).join(": ") || "Source";
+      const label = sourceLabel(source);
       let target = entry;
       if (source.url && /^https?:\/\//.test(source.url)) {
         target = document.createElement("a");
@@ -121,11 +121,18 @@
     return list;
   }
 
+  // "Title: Section", without repeating the title when the section path starts with it.
+  function sourceLabel(source) {
+    const { title, section } = source;
+    if (title && section && section.startsWith(title)) return section;
+    return [title, section].filter(Boolean).join(": ") || "Source";
+  }
+
   function renderFeedback(exchangeId) {
     const box = document.createElement("div");
     box.className = "feedback";
-    const up = button("👍", "This answer helped");
-    const down = button("👎", "This answer did not help");
+    const up = button("👍 Helpful", "This answer helped");
+    const down = button("👎 Not helpful", "This answer did not help");
     const thanks = document.createElement("span");
     thanks.className = "thanks";
     thanks.setAttribute("role", "status");
