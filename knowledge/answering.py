@@ -111,6 +111,7 @@ class Answer:
     note: str | None = None
     timings_ms: dict[str, float] = field(default_factory=dict)
     evidence: float | None = None
+    context: list[dict[str, str | None]] = field(default_factory=list)
 
     @property
     def abstained(self) -> bool:
@@ -256,6 +257,9 @@ class AnsweringService:
         timings["retrieval_ms"] = _since(clock)
         evidence = evidence_score(documents)
         base["evidence"] = evidence
+        # The sources exactly as the prompt shows them: training pairs are built from
+        # this, so a fine-tuned model learns from the same input it will get.
+        base["context"] = _source_context(documents)
         if evidence is None or evidence < self.abstain_threshold:
             return Answer(ABSTAIN_TEXT, [], "abstained", timings_ms=timings, **base)
         if not self.settings.llm_configured:

@@ -33,6 +33,7 @@ def record_exchange(
             question=answer.question,
             answer=answer.text,
             sources=[asdict(citation) for citation in answer.citations],
+            context=answer.context,
             model_id=answer.model_id,
             latency_ms=round(timings.get("total_ms", sum(answer.timings_ms.values()))),
             timings=timings,

@@ -96,6 +96,20 @@ class PairStatus(StrEnum):
     REJECTED = "rejected"
 
 
+class PairKind(StrEnum):
+    ANSWER = "answer"  # a question with an answer to curate
+    GAP = "gap"  # a 👎 without a correction: the docs or the bot lack an answer
+
+
+class PairOrigin(StrEnum):
+    """Where a pair's answer came from, best first."""
+
+    LEAD_CORRECTION = "lead_correction"
+    USER_CORRECTION = "user_correction"
+    THUMBS_UP = "thumbs_up"
+    THUMBS_DOWN = "thumbs_down"
+
+
 class RunStatus(StrEnum):
     PENDING = "pending"
     RUNNING = "running"
@@ -122,6 +136,9 @@ class Exchange(SQLModel, table=True):
     question: str = Field(sa_type=sa.Text)
     answer: str = Field(default="", sa_type=sa.Text)
     sources: list[dict[str, Any]] = _json(default_factory=list)
+    context: list[dict[str, Any]] = _json(
+        default_factory=list, description="the sources as the answering prompt showed them"
+    )
     scope: str | None = Field(default=None, max_length=255)
     model_id: str | None = Field(default=None, max_length=255)
     latency_ms: int | None = None
@@ -150,6 +167,10 @@ class QAPair(SQLModel, table=True):
     """A question/answer pair harvested from exchanges and curated by leads."""
 
     __tablename__ = "qa_pair"
+    __table_args__ = (
+        # One pair per exchange: harvesting twice adds nothing.
+        sa.UniqueConstraint("origin_exchange_id", name="uq_qa_pair_origin_exchange_id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     question: str = Field(sa_type=sa.Text)
@@ -159,6 +180,15 @@ class QAPair(SQLModel, table=True):
         default=None, foreign_key="exchange.id", index=True, ondelete="SET NULL"
     )
     status: PairStatus = _enum(PairStatus, default=PairStatus.CANDIDATE, index=True)
+    kind: PairKind = _enum(PairKind, default=PairKind.ANSWER, index=True)
+    origin: PairOrigin = _enum(PairOrigin, default=PairOrigin.THUMBS_UP)
+    bot_answer: str | None = Field(default=None, sa_type=sa.Text)
+    comment: str | None = Field(default=None, sa_type=sa.Text)
+    surface: str | None = Field(default=None, max_length=16)
+    scope: str | None = Field(default=None, max_length=255)
+    merged_exchange_ids: list[int] = _json(
+        default_factory=list, description="near-duplicate questions folded into this pair"
+    )
     edited_by: str | None = Field(default=None, max_length=255)
     decided_by: str | None = Field(default=None, max_length=255)
     decided_at: datetime | None = _optional_timestamp()
@@ -262,3 +292,17 @@ class ChannelSetting(SQLModel, table=True):
     products: list[str] | None = Field(default=None, sa_type=sa.JSON)
     updated_by: str | None = Field(default=None, max_length=255)
     updated_at: datetime = _timestamp()
+
+
+class HarvestRun(SQLModel, table=True):
+    """One harvest: up to which feedback it read, and what it made of it."""
+
+    __tablename__ = "harvest_run"
+
+    id: int | None = Field(default=None, primary_key=True)
+    last_feedback_id: int = 0
+    candidates: int = 0
+    gaps: int = 0
+    merged: int = 0
+    skipped: int = 0
+    started_at: datetime = _timestamp()

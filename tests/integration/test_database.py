@@ -32,6 +32,7 @@ from supportbot.models import (
 EXPECTED_TABLES = {
     "exchange",
     "channel_setting",
+    "harvest_run",
     "feedback",
     "qa_pair",
     "dataset",
