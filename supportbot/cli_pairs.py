@@ -1,0 +1,205 @@
+"""`supportbot pairs`: harvest, review and export Q&A pairs from the command line.
+
+Decisions record the operator: `--by`, else the login name this command runs as.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+from typing import Annotated, Any, NoReturn
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+console = Console()
+err_console = Console(stderr=True)
+
+pairs_app = typer.Typer(
+    help="Curate harvested Q&A pairs (harvest, list, show, approve, reject, edit, export).",
+    no_args_is_help=True,
+)
+
+By = Annotated[str | None, typer.Option("--by", help="Who decides (default: the login name).")]
+
+
+def _context(ctx: typer.Context) -> tuple[Any, Any]:
+    from supportbot import db
+
+    settings = ctx.obj
+    engine = db.create_db_engine(settings.resolved_database_url)
+    if settings.auto_migrate:
+        db.upgrade(engine)
+    return settings, engine
+
+
+def _operator(by: str | None) -> str:
+    return by or f"cli:{getpass.getuser()}"
+
+
+def _fail(message: str, code: int = 1) -> NoReturn:
+    err_console.print(f"[bold red]Error:[/] {message}")
+    raise typer.Exit(code)
+
+
+@pairs_app.command()
+def harvest(ctx: typer.Context) -> None:
+    """Turn exchanges rated since the last harvest into candidates and knowledge gaps."""
+    from finetune_data.harvest import harvest as run_harvest
+    from finetune_data.harvest import sentence_embedder
+
+    settings, engine = _context(ctx)
+    report = run_harvest(engine, sentence_embedder(settings))
+    console.print(
+        f"{report.candidates} new candidates, {report.gaps} knowledge gaps, "
+        f"{report.merged} merged into similar questions, {report.skipped} skipped."
+    )
+
+
+@pairs_app.command("list")
+def list_command(
+    ctx: typer.Context,
+    status: Annotated[str, typer.Option(help="candidate, approved, rejected or all")] = "candidate",
+    kind: Annotated[str, typer.Option(help="answer, gap or all")] = "all",
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List pairs (default: candidates awaiting review)."""
+    from finetune_data.curation import list_pairs
+    from supportbot.models import PairKind, PairStatus
+
+    _settings, engine = _context(ctx)
+    try:
+        wanted_status = None if status == "all" else PairStatus(status)
+        wanted_kind = None if kind == "all" else PairKind(kind)
+    except ValueError as error:
+        _fail(str(error), code=2)
+    pairs = list_pairs(engine, wanted_status, wanted_kind, limit=1000)
+    if as_json:
+        console.print_json(json.dumps([_as_dict(p) for p in pairs]))
+        return
+    table = Table("id", "status", "kind", "origin", "question", "answer")
+    for pair in pairs:
+        table.add_row(
+            str(pair.id),
+            pair.status.value,
+            pair.kind.value,
+            pair.origin.value,
+            pair.question[:60],
+            (pair.answer or "—")[:60],
+        )
+    console.print(table)
+
+
+@pairs_app.command()
+def show(ctx: typer.Context, pair_id: int) -> None:
+    """Show one pair whole, with its sources."""
+    from finetune_data.curation import CurationError, get_pair
+
+    _settings, engine = _context(ctx)
+    try:
+        pair = get_pair(engine, pair_id)
+    except CurationError as error:
+        _fail(str(error))
+    console.print_json(json.dumps(_as_dict(pair, full=True)))
+
+
+@pairs_app.command()
+def approve(
+    ctx: typer.Context,
+    pair_id: int,
+    answer: Annotated[str | None, typer.Option(help="Approve with this answer.")] = None,
+    by: By = None,
+) -> None:
+    """Approve a pair (and index it as a verified answer)."""
+    _decide(ctx, pair_id, "approved", by, answer)
+
+
+@pairs_app.command()
+def reject(ctx: typer.Context, pair_id: int, by: By = None) -> None:
+    """Reject a pair."""
+    _decide(ctx, pair_id, "rejected", by, None)
+
+
+@pairs_app.command()
+def edit(
+    ctx: typer.Context,
+    pair_id: int,
+    question: Annotated[str | None, typer.Option(help="New question text.")] = None,
+    answer: Annotated[str | None, typer.Option(help="New answer text.")] = None,
+    by: By = None,
+) -> None:
+    """Edit a pair's question or answer."""
+    from finetune_data.curation import CurationError, store_indexer
+    from finetune_data.curation import edit as edit_pair
+
+    settings, engine = _context(ctx)
+    if question is None and answer is None:
+        _fail("give --question and/or --answer", code=2)
+    try:
+        pair = edit_pair(engine, pair_id, _operator(by), store_indexer(settings), question, answer)
+    except CurationError as error:
+        _fail(str(error))
+    console.print(f"Pair {pair.id} edited by {pair.edited_by}.")
+
+
+def _decide(
+    ctx: typer.Context, pair_id: int, status: str, by: str | None, answer: str | None
+) -> None:
+    from finetune_data.curation import CurationError, decide, store_indexer
+    from supportbot.models import PairStatus
+
+    settings, engine = _context(ctx)
+    try:
+        pair = decide(
+            engine,
+            pair_id,
+            PairStatus(status),
+            _operator(by),
+            store_indexer(settings),
+            answer=answer,
+        )
+    except CurationError as error:
+        _fail(str(error))
+    console.print(f"Pair {pair.id} {pair.status.value} by {pair.decided_by}.")
+
+
+@pairs_app.command("export")
+def export_command(ctx: typer.Context) -> None:
+    """Write approved pairs as a versioned chat-JSONL dataset under the data directory."""
+    from finetune_data.datasets import export
+
+    settings, engine = _context(ctx)
+    result = export(engine, settings.resolved_data_dir)
+    dataset = result.dataset
+    console.print(
+        f"Dataset {dataset.version}: {dataset.train_count} training and "
+        f"{dataset.eval_count} validation examples\n  manifest: {result.manifest_path}"
+    )
+    if result.problems:
+        for problem in result.problems:
+            err_console.print(f"[yellow]not ready for fine-tuning:[/] {problem}")
+        raise typer.Exit(1)
+
+
+def _as_dict(pair: Any, full: bool = False) -> dict[str, Any]:
+    data = {
+        "id": pair.id,
+        "status": pair.status.value,
+        "kind": pair.kind.value,
+        "origin": pair.origin.value,
+        "question": pair.question,
+        "answer": pair.answer,
+        "comment": pair.comment,
+        "surface": pair.surface,
+        "merged_exchange_ids": pair.merged_exchange_ids,
+        "decided_by": pair.decided_by,
+        "decided_at": pair.decided_at.isoformat() if pair.decided_at else None,
+        "edited_by": pair.edited_by,
+    }
+    if full:
+        data["bot_answer"] = pair.bot_answer
+        data["sources"] = [
+            {k: s.get(k) for k in ("title", "section", "date")} for s in pair.context
+        ]
+    return data

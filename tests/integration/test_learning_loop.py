@@ -1,0 +1,267 @@
+"""The learning loop on a real database: rated exchanges → harvest → curation → export."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from finetune_data.curation import CurationError, decide, edit, store_indexer
+from finetune_data.datasets import export, validate_file
+from finetune_data.harvest import harvest, sentence_embedder
+from supportbot import db
+from supportbot.db import session_scope
+from supportbot.models import (
+    Exchange,
+    Feedback,
+    PairKind,
+    PairOrigin,
+    PairStatus,
+    QAPair,
+    Rating,
+    Surface,
+)
+from supportbot.settings import Settings
+
+CONTEXT = [
+    {"title": "Troubleshooting", "section": "Factory reset", "date": None, "text": "Hold Reset."}
+]
+PERSONAL = ["jane.doe@example.com", "+1 415 555 0134", "xoxb-1111-2222-secret", "Jane Doe"]
+TOPICS = [
+    "pair a motion sensor",
+    "change the Wi-Fi network",
+    "update the firmware",
+    "rename a room",
+    "set up an automation",
+    "share access with family",
+    "check the battery level",
+    "mount the hub on a wall",
+    "export the event log",
+    "turn off the status light",
+    "use the hub offline",
+    "add a door sensor",
+]
+
+
+@pytest.fixture(scope="module")
+def embed():
+    return sentence_embedder(Settings())
+
+
+def _exchange(engine, question: str, answer: str, surface: Surface, **fields) -> int:
+    with session_scope(engine) as session:
+        exchange = Exchange(
+            surface=surface,
+            question=question,
+            answer=answer,
+            context=CONTEXT,
+            answer_mode=fields.pop("answer_mode", "generated"),
+            **fields,
+        )
+        session.add(exchange)
+        session.flush()
+        return exchange.id
+
+
+def _rate(engine, exchange_id: int, rating: Rating, **fields) -> None:
+    with session_scope(engine) as session:
+        session.add(Feedback(exchange_id=exchange_id, rating=rating, **fields))
+
+
+def _pairs(engine) -> list[QAPair]:
+    with Session(engine) as session:
+        return list(session.exec(select(QAPair).order_by(QAPair.id)).all())
+
+
+def test_the_loop_from_ratings_to_a_valid_dataset(engine: sa.Engine, embed, tmp_path: Path) -> None:
+    db.upgrade(engine)
+    # Slack-shaped and web exchanges, rated in every way a person can.
+    liked = [
+        _exchange(
+            engine,
+            f"How do I {topic}?",
+            f"To {topic}, open Settings [1].",
+            Surface.SLACK if i % 2 else Surface.WEB,
+            channel_id="C0SUPPORT" if i % 2 else "web",
+        )
+        for i, topic in enumerate(TOPICS)
+    ]
+    for exchange_id in liked:
+        _rate(engine, exchange_id, Rating.UP, user_id="U1")
+    personal = _exchange(
+        engine,
+        "My name is Jane Doe, email jane.doe@example.com, phone +1 415 555 0134: "
+        "how do I reset? token xoxb-1111-2222-secret",
+        "Hold Reset for 10 seconds [1].",
+        Surface.SLACK,
+    )
+    _rate(engine, personal, Rating.UP, user_id="U2")
+    corrected = _exchange(engine, "How long do I hold Reset?", "5 seconds [1].", Surface.SLACK)
+    _rate(engine, corrected, Rating.DOWN, user_id="U3", correction="About 8 seconds.")
+    _rate(engine, corrected, Rating.DOWN, user_id="ULEAD", correction="10 seconds.", from_lead=True)
+    gap = _exchange(
+        engine,
+        "Does the hub support Zigbee 4?",
+        "I couldn't find this.",
+        Surface.WEB,
+        answer_mode="abstained",
+        abstained=True,
+    )
+    _rate(engine, gap, Rating.DOWN, user_id="web:x", reason="not answered")
+    twin = _exchange(engine, "How do I pair a motion sensor?", "Open Settings [1].", Surface.WEB)
+    _rate(engine, twin, Rating.UP, user_id="web:y")
+    excerpt_only = _exchange(
+        engine, "What is NH-200?", "> excerpt", Surface.WEB, answer_mode="excerpts"
+    )
+    _rate(engine, excerpt_only, Rating.UP, user_id="web:z")
+
+    report = harvest(engine, embed)
+    assert (report.candidates, report.gaps, report.merged, report.skipped) == (14, 1, 1, 1)
+    pairs = _pairs(engine)
+    by_exchange = {p.origin_exchange_id: p for p in pairs}
+    lead_pair = by_exchange[corrected]
+    assert (lead_pair.origin, lead_pair.answer) == (PairOrigin.LEAD_CORRECTION, "10 seconds.")
+    assert lead_pair.bot_answer == "5 seconds [1]."
+    assert lead_pair.context == CONTEXT, "the prompt's sources travel with the pair"
+    assert by_exchange[gap].kind == PairKind.GAP
+    first_topic = by_exchange[liked[0]]
+    assert first_topic.merged_exchange_ids == [twin], "the near-duplicate was folded in"
+    assert {p.surface for p in pairs} == {"slack", "web"}
+    scrubbed = by_exchange[personal].question
+    for secret in PERSONAL:
+        assert secret not in scrubbed
+    assert "[email]" in scrubbed
+
+    # Harvesting again adds nothing.
+    again = harvest(engine, embed)
+    assert (again.candidates, again.gaps, again.merged) == (0, 0, 0)
+    assert len(_pairs(engine)) == len(pairs)
+
+    # Curation: approve, edit, reject; every decision records who.
+    settings = Settings(data_dir=tmp_path, database_url=str(engine.url))
+    index = store_indexer(settings)
+    for pair in pairs:
+        if pair.kind == PairKind.ANSWER and pair.origin_exchange_id != liked[-1]:
+            decide(engine, pair.id, PairStatus.APPROVED, "cli:lead", index)
+    edit(engine, lead_pair.id, "cli:lead", index, answer="Hold Reset for 10 seconds [1].")
+    decide(engine, by_exchange[liked[-1]].id, PairStatus.REJECTED, "cli:lead", index)
+    with pytest.raises(CurationError, match="no answer yet"):
+        decide(engine, by_exchange[gap].id, PairStatus.APPROVED, "cli:lead", index)
+    gap_pair = decide(
+        engine,
+        by_exchange[gap].id,
+        PairStatus.APPROVED,
+        "cli:lead",
+        index,
+        answer="Not yet: Zigbee 4 support is planned.",
+    )
+    assert gap_pair.kind == PairKind.ANSWER
+    decided = _pairs(engine)
+    assert all(p.decided_by == "cli:lead" and p.decided_at for p in decided)
+    assert next(p for p in decided if p.id == lead_pair.id).edited_by == "cli:lead"
+
+    # Approved pairs are verified answers retrieval can find now.
+    from knowledge.retrieval import build_retrieval_pipeline, retrieve
+    from knowledge.stores import open_document_store
+
+    store = open_document_store(settings)
+    found = retrieve(build_retrieval_pipeline(settings, store), "Zigbee 4 support", top_k=3)
+    assert found[0].meta["kind"] == "verified_answer"
+    assert "Zigbee 4 support is planned" in found[0].content
+
+    # Export: a valid OpenAI chat dataset without the personal data.
+    result = export(engine, tmp_path)
+    assert result.problems == []
+    dataset = result.dataset
+    assert dataset.train_count + dataset.eval_count == 14
+    assert dataset.eval_count >= 1
+    train, valid = Path(dataset.train_path), Path(dataset.eval_path)
+    assert validate_file(train) == []
+    text = train.read_text() + valid.read_text()
+    for secret in PERSONAL:
+        assert secret not in text
+    first = json.loads(train.read_text().splitlines()[0])
+    assert [m["role"] for m in first["messages"]] == ["system", "user", "assistant"]
+    assert (
+        '<source id="1" title="Troubleshooting" section="Factory reset">'
+        in first["messages"][1]["content"]
+    )
+    manifest = json.loads(result.manifest_path.read_text())
+    assert sorted(manifest["pair_ids"]["train"] + manifest["pair_ids"]["validation"]) == sorted(
+        p.id for p in decided if p.status == PairStatus.APPROVED
+    )
+    assert manifest["files"]["train"]["examples"] == dataset.train_count
+    # The split is deterministic: a second export puts every pair on the same side.
+    second = json.loads(export(engine, tmp_path / "again").manifest_path.read_text())
+    assert second["pair_ids"] == manifest["pair_ids"]
+
+
+def test_the_validator_implements_openais_format_checks(tmp_path: Path) -> None:
+    good = {"messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}]}
+    bad = [
+        "not json",
+        json.dumps({"prompt": "q", "completion": "a"}),
+        json.dumps({"messages": [{"role": "robot", "content": "x"}]}),
+        json.dumps({"messages": [{"role": "user", "content": ""}]}),
+        json.dumps({"messages": [{"role": "user", "content": "q", "extra": 1}]}),
+    ]
+    path = tmp_path / "data.jsonl"
+    path.write_text("\n".join([json.dumps(good)] * 3 + bad) + "\n")
+    problems = validate_file(path)
+    joined = "\n".join(problems)
+    assert "at least 10 are needed" in joined
+    assert "data.jsonl:4: not JSON" in joined
+    assert "data.jsonl:5: missing messages list" in joined
+    assert "unrecognised role 'robot'" in joined
+    assert "empty or non-text content" in joined
+    assert "unrecognised message keys" in joined
+    assert "no assistant message" in joined
+    path.write_text("\n".join([json.dumps(good)] * 10) + "\n")
+    assert validate_file(path) == []
+
+
+def test_the_cli_lists_approves_and_records_the_operator(tmp_path: Path) -> None:
+    env_db = f"sqlite:///{tmp_path}/cli.db"
+    engine = db.create_db_engine(env_db)
+    db.upgrade(engine)
+    exchange_id = _exchange(engine, "How do I rename a room?", "Open Rooms [1].", Surface.WEB)
+    with session_scope(engine) as session:
+        session.add(
+            QAPair(
+                question="How do I rename a room?",
+                answer="Open Rooms [1].",
+                origin_exchange_id=exchange_id,
+            )
+        )
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        env = {
+            **os.environ,
+            "SUPPORTBOT_DATABASE_URL": env_db,
+            "SUPPORTBOT_DATA_DIR": str(tmp_path),
+            "COLUMNS": "200",
+        }
+        return subprocess.run(
+            [sys.executable, "-m", "supportbot", "pairs", *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=300,
+            check=False,
+        )
+
+    listed = run("list", "--json")
+    assert listed.returncode == 0, listed.stderr
+    assert json.loads(listed.stdout)[0]["question"] == "How do I rename a room?"
+    approved = run("approve", "1", "--by", "pat")
+    assert approved.returncode == 0, approved.stderr
+    assert "approved by pat" in approved.stdout
+    missing = run("reject", "99")
+    assert missing.returncode == 1
+    assert "no pair 99" in missing.stderr
