@@ -86,6 +86,7 @@ class Conversation:
         self._answerer = answerer
         self._service: AnsweringService | None = None
         self._service_lock = threading.Lock()
+        self._indexer: Callable[..., None] | None = None
 
     # --- answering -------------------------------------------------------------------
 
@@ -113,6 +114,17 @@ class Conversation:
         """Load the knowledge base and models now rather than on the first question."""
         if self._answerer is None:
             self._answering_service()
+
+    def verified_answer_indexer(self) -> Callable[..., None] | None:
+        """Writes approved pairs into the store this process answers from, so they
+        count at once; None when answers come from elsewhere (benchmarks)."""
+        if self._answerer is not None:
+            return None
+        if self._indexer is None:
+            from finetune_data.curation import store_indexer
+
+            self._indexer = store_indexer(self.settings, self._answering_service().store)
+        return self._indexer
 
     def _answering_service(self) -> AnsweringService:
         with self._service_lock:

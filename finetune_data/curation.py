@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from typing import Any
 
 import structlog
 from haystack import Document
@@ -140,14 +141,15 @@ def verified_answer_document(pair: QAPair) -> Document:
     )
 
 
-def store_indexer(settings: object) -> Indexer:
-    """Keeps verified answers in the live document store, embedded like any chunk."""
+def store_indexer(settings: object, store: Any = None) -> Indexer:
+    """Keeps verified answers in the document store (`store`, else the configured one),
+    embedded like any chunk."""
     from haystack.document_stores.types import DuplicatePolicy
 
     from knowledge.embedders import build_document_embedder
     from knowledge.stores import open_document_store, persist
 
-    store = open_document_store(settings)  # type: ignore[arg-type]
+    store = store if store is not None else open_document_store(settings)  # type: ignore[arg-type]
     embedder = build_document_embedder(settings)  # type: ignore[arg-type]
     embedder.warm_up()
 

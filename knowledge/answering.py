@@ -207,6 +207,7 @@ class AnsweringService:
     ) -> None:
         self.settings = settings
         self.abstain_threshold = abstain_threshold
+        self.store = store
         self.retrieval = build_retrieval_pipeline(settings, store)
         self.boost = UpdateBoost()
         self.condense_builder = ChatPromptBuilder(template=CONDENSE_TEMPLATE)

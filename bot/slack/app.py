@@ -25,6 +25,7 @@ from bot.slack import dedupe, feedback
 from bot.slack.answers import Question, SlackAnswers
 from bot.slack.channels import ChannelSettings
 from bot.slack.commands import register_commands
+from bot.slack.curation import register_curation
 from bot.slack.handoff import HandOff
 from bot.slack.leads import LeadDirectory
 from bot.slack.questions import ANSWERABLE_SUBTYPES, clean_text, looks_like_question, mentions
@@ -92,6 +93,7 @@ def build_slack_app(
     _register_assistant(app, answers, channels)
     feedback.register(app, conversation, hand_off, leads)
     register_commands(app, channels, leads)
+    register_curation(app, conversation, leads)
 
     @app.error
     async def on_error(error: Exception, body: dict[str, Any]) -> None:

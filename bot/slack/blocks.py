@@ -54,7 +54,7 @@ def to_mrkdwn(markdown: str) -> str:
     return parser.render(markdown.replace(SlackifyMarkdown.NEW_LINE, "")).strip()
 
 
-def _escape(text: str) -> str:
+def escape(text: str) -> str:
     # Slack's three control characters in mrkdwn and link labels.
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
@@ -65,26 +65,26 @@ def _sections(mrkdwn: str) -> list[Block]:
     current = ""
     for paragraph in mrkdwn.split("\n\n"):
         if len(paragraph) > SECTION_LIMIT and current:
-            blocks.append(_section(current))
+            blocks.append(section(current))
             current = ""
         while len(paragraph) > SECTION_LIMIT:  # one enormous paragraph: hard split
-            blocks.append(_section(paragraph[:SECTION_LIMIT]))
+            blocks.append(section(paragraph[:SECTION_LIMIT]))
             paragraph = paragraph[SECTION_LIMIT:]
         if current and len(current) + 2 + len(paragraph) > SECTION_LIMIT:
-            blocks.append(_section(current))
+            blocks.append(section(current))
             current = paragraph
         else:
             current = f"{current}\n\n{paragraph}" if current else paragraph
     if current.strip():
-        blocks.append(_section(current))
+        blocks.append(section(current))
     return blocks
 
 
-def _section(text: str) -> Block:
+def section(text: str) -> Block:
     return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
 
 
-def _context(text: str) -> Block:
+def context_block(text: str) -> Block:
     return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
 
 
@@ -94,7 +94,7 @@ def source_line(citation: Citation) -> str:
     if title and section and section.startswith(title):
         title = None  # the heading path already starts with the title
     label = ": ".join(part for part in (title, section) if part) or "Source"
-    label = _escape(label)
+    label = escape(label)
     linked = f"<{citation.url}|{label}>" if citation.url else label
     details = []
     if citation.kind == "update":
@@ -103,7 +103,7 @@ def source_line(citation: Citation) -> str:
     elif citation.kind == "verified_answer":
         details.append("verified answer")
     if citation.source:
-        details.append(_escape(citation.source))
+        details.append(escape(citation.source))
     suffix = f" · {' · '.join(details)}" if details else ""
     return f"[{citation.number}] {linked}{suffix}"
 
@@ -112,7 +112,7 @@ def sources_blocks(citations: list[Citation]) -> list[Block]:
     if not citations:
         return []
     lines = [source_line(c) for c in citations[:MAX_SOURCES_SHOWN]]
-    return [_context("*Sources*\n" + "\n".join(lines))]
+    return [context_block("*Sources*\n" + "\n".join(lines))]
 
 
 def feedback_actions(exchange_id: int, handoff: bool = True) -> Block:
@@ -139,10 +139,10 @@ def closing_blocks(answer: Answer, exchange_id: int | None, scope_label: str | N
     """What follows the answer text: note, sources, scope and the feedback buttons."""
     blocks: list[Block] = []
     if answer.mode == "excerpts" and answer.note is None:
-        blocks.append(_context("_No language model is configured: these are excerpts._"))
+        blocks.append(context_block("_No language model is configured: these are excerpts._"))
     blocks += sources_blocks(answer.citations)
     if scope_label:
-        blocks.append(_context(f"Answering for: {_escape(scope_label)}"))
+        blocks.append(context_block(f"Answering for: {escape(scope_label)}"))
     if exchange_id is not None:
         blocks.append(feedback_actions(exchange_id, handoff=not answer.abstained))
     return blocks
@@ -155,7 +155,7 @@ def answer_blocks(
 
 
 def notice_blocks(text: str) -> list[Block]:
-    return [_section(text)]
+    return [section(text)]
 
 
 def feedback_modal(exchange_id: int, channel_id: str | None, thread_ts: str | None) -> Block:

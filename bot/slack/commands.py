@@ -54,15 +54,14 @@ def register_commands(app: AsyncApp, channels: ChannelSettings, leads: LeadDirec
         policy = await asyncio.to_thread(channels.policy, channel_id)
         await respond(f"Settings for <#{channel_id}>:\n{describe(policy)}")
 
-    @app.event("app_home_opened")
-    async def home_opened(event: dict[str, Any], client: AsyncWebClient) -> None:
-        if event.get("tab") != "home" or not event.get("user"):
-            return
-        view = {
-            "type": "home",
-            "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": HOME_TEXT}}],
-        }
-        try:
-            await client.views_publish(user_id=event["user"], view=view)
-        except SlackApiError as error:
-            log.info("slack.home_publish_failed", error=error.response.get("error"))
+
+async def publish_home(client: AsyncWebClient, user_id: str) -> None:
+    """The how-to tab everyone who is not a lead sees."""
+    view = {
+        "type": "home",
+        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": HOME_TEXT}}],
+    }
+    try:
+        await client.views_publish(user_id=user_id, view=view)
+    except SlackApiError as error:
+        log.info("slack.home_publish_failed", error=error.response.get("error"))

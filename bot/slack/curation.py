@@ -1,0 +1,228 @@
+"""Curation in Slack's App Home: the leads' queue of candidates and knowledge gaps.
+
+Leads see each open pair with its question, answer (or "needs an answer"), rating,
+comment and sources, and Approve / Edit / Reject buttons; Edit opens a modal whose
+submission approves the edited pair. Everyone else gets the how-to tab, and a click
+from a non-lead is refused and changes nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from typing import Any
+
+import structlog
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.conversation import Conversation
+from bot.slack.blocks import Block, context_block, escape, section
+from bot.slack.commands import publish_home
+from bot.slack.leads import LeadDirectory
+from finetune_data.curation import CurationError, decide, get_pair, list_pairs
+from supportbot.models import PairKind, PairStatus, QAPair
+
+log = structlog.stdlib.get_logger(__name__)
+
+APPROVE, EDIT, REJECT = "pair_approve", "pair_edit", "pair_reject"
+EDIT_MODAL = "pair_edit_modal"
+QUEUE_SIZE = 15  # pairs per view: App Home allows 100 blocks, each pair takes 5
+LEADS_ONLY = ":no_entry: Only support leads can review answers."
+ORIGINS = {
+    "lead_correction": "corrected by a lead",
+    "user_correction": "corrected by a user",
+    "thumbs_up": "rated :+1:",
+    "thumbs_down": "rated :-1:, needs an answer",
+}
+
+
+def queue_blocks(pairs: list[QAPair], notice: str | None = None) -> list[Block]:
+    blocks: list[Block] = [
+        {"type": "header", "text": {"type": "plain_text", "text": "Answers to review"}},
+    ]
+    if notice:
+        blocks.append(section(notice))
+    if not pairs:
+        blocks.append(section("Nothing to review. :tada:"))
+    for pair in pairs[:QUEUE_SIZE]:
+        answer = escape(pair.answer) if pair.answer else "_Needs an answer._"
+        blocks += [
+            {"type": "divider"},
+            section(f"*Q:* {escape(pair.question[:1200])}\n*A:* {answer[:1500]}"),
+            context_block(_details(pair)),
+            {
+                "type": "actions",
+                "block_id": f"pair:{pair.id}",
+                "elements": [
+                    _button("Approve", APPROVE, pair, "primary")
+                    if pair.kind == PairKind.ANSWER
+                    else _button("Answer", EDIT, pair, "primary"),
+                    _button("Edit", EDIT, pair),
+                    _button("Reject", REJECT, pair, "danger"),
+                ],
+            },
+        ]
+    if len(pairs) > QUEUE_SIZE:
+        blocks.append(context_block("More are waiting: review them in bulk on the web page."))
+    return blocks
+
+
+def _details(pair: QAPair) -> str:
+    parts = [f"#{pair.id}", ORIGINS.get(pair.origin.value, pair.origin.value)]
+    if pair.surface:
+        parts.append(f"from {pair.surface}")
+    if pair.merged_exchange_ids:
+        parts.append(f"asked {len(pair.merged_exchange_ids) + 1} times")
+    if pair.comment:
+        parts.append(f"comment: “{escape(pair.comment[:300])}”")
+    titles = [s.get("title") for s in pair.context or [] if s.get("title")]
+    if titles:
+        parts.append("sources: " + ", ".join(escape(t) for t in titles[:3]))
+    return " · ".join(parts)
+
+
+def _button(text: str, action_id: str, pair: QAPair, style: str | None = None) -> Block:
+    button: Block = {
+        "type": "button",
+        "text": {"type": "plain_text", "text": text},
+        "action_id": action_id,
+        "value": str(pair.id),
+    }
+    if style:
+        button["style"] = style
+    return button
+
+
+def edit_modal(pair: QAPair) -> Block:
+    def field(block_id: str, label: str, value: str, limit: int) -> Block:
+        element: Block = {
+            "type": "plain_text_input",
+            "action_id": "value",
+            "multiline": True,
+            "max_length": limit,
+        }
+        if value:
+            element["initial_value"] = value
+        return {
+            "type": "input",
+            "block_id": block_id,
+            "label": {"type": "plain_text", "text": label},
+            "element": element,
+        }
+
+    return {
+        "type": "modal",
+        "callback_id": EDIT_MODAL,
+        "private_metadata": json.dumps({"pair_id": pair.id}),
+        "title": {"type": "plain_text", "text": f"Review #{pair.id}"},
+        "submit": {"type": "plain_text", "text": "Approve"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": [
+            field("question", "Question", pair.question, 3000),
+            field("answer", "Answer", pair.answer, 3000),
+        ],
+    }
+
+
+def register_curation(app: AsyncApp, conversation: Conversation, leads: LeadDirectory) -> None:
+    engine = conversation.engine
+
+    async def publish_queue(client: AsyncWebClient, user_id: str, notice: str | None) -> None:
+        pairs = await asyncio.to_thread(
+            list_pairs, engine, PairStatus.CANDIDATE, None, QUEUE_SIZE + 1
+        )
+        view = {"type": "home", "blocks": queue_blocks(pairs, notice)}
+        try:
+            await client.views_publish(user_id=user_id, view=view)
+        except SlackApiError as error:
+            log.info("slack.home_publish_failed", error=error.response.get("error"))
+
+    async def as_lead(body: dict[str, Any], client: AsyncWebClient) -> str | None:
+        """The lead's user id, or None after telling a non-lead no."""
+        user_id = (body.get("user") or {}).get("id")
+        if await leads.is_lead(client, user_id):
+            return user_id
+        log.warning("slack.curation_refused", user=user_id)
+        if user_id:
+            home = {"type": "home", "blocks": [section(LEADS_ONLY)]}
+            with contextlib.suppress(SlackApiError):
+                await client.views_publish(user_id=user_id, view=home)
+        return None
+
+    async def decided(
+        client: AsyncWebClient, user_id: str, pair_id: int, status: PairStatus, **edits: Any
+    ) -> None:
+        index = await asyncio.to_thread(conversation.verified_answer_indexer)
+        try:
+            await asyncio.to_thread(
+                decide, engine, pair_id, status, f"slack:{user_id}", index, **edits
+            )
+            notice = f"#{pair_id} {status.value}."
+        except CurationError as error:
+            notice = f":warning: {error}"
+        await publish_queue(client, user_id, notice)
+
+    @app.action(APPROVE)
+    async def approve(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        if (user_id := await as_lead(body, client)) and (pair_id := _pair_id(body)):
+            await decided(client, user_id, pair_id, PairStatus.APPROVED)
+
+    @app.action(REJECT)
+    async def reject(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        if (user_id := await as_lead(body, client)) and (pair_id := _pair_id(body)):
+            await decided(client, user_id, pair_id, PairStatus.REJECTED)
+
+    @app.action(EDIT)
+    async def open_editor(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        if not (await as_lead(body, client)) or not (pair_id := _pair_id(body)):
+            return
+        try:
+            pair = await asyncio.to_thread(get_pair, engine, pair_id)
+            await client.views_open(trigger_id=body.get("trigger_id", ""), view=edit_modal(pair))
+        except (CurationError, SlackApiError) as error:
+            log.warning("slack.curation_edit_failed", error=str(error))
+
+    @app.view(EDIT_MODAL)
+    async def edited(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        view = body.get("view") or {}
+        values = view.get("state", {}).get("values", {})
+        question = (values.get("question", {}).get("value", {}).get("value") or "").strip()
+        answer = (values.get("answer", {}).get("value", {}).get("value") or "").strip()
+        filled = {"question": question, "answer": answer}
+        errors = {name: "This can't be empty." for name, text in filled.items() if not text}
+        if errors:
+            await ack(response_action="errors", errors=errors)
+            return
+        await ack()
+        try:
+            pair_id = int(json.loads(view.get("private_metadata") or "{}")["pair_id"])
+        except (ValueError, KeyError, TypeError):
+            log.warning("slack.malformed_modal", callback_id=EDIT_MODAL)
+            return
+        if user_id := await as_lead(body, client):
+            await decided(
+                client, user_id, pair_id, PairStatus.APPROVED, question=question, answer=answer
+            )
+
+    @app.event("app_home_opened")
+    async def home_opened(event: dict[str, Any], client: AsyncWebClient) -> None:
+        user_id = event.get("user")
+        if event.get("tab") != "home" or not user_id:
+            return
+        if await leads.is_lead(client, user_id):
+            await publish_queue(client, user_id, None)
+        else:
+            await publish_home(client, user_id)
+
+
+def _pair_id(body: dict[str, Any]) -> int | None:
+    try:
+        return int((body.get("actions") or [{}])[0].get("value"))
+    except (TypeError, ValueError, AttributeError):
+        return None
