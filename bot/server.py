@@ -172,11 +172,13 @@ def _mount_web(
     from bot.web.api import build_api
     from bot.web.guard import Guard
     from bot.web.page import build_page
+    from bot.web.review import build_review
 
     guard = Guard(settings)
     api, pool = build_api(settings, conversation, guard, slack)
     page, static = build_page(settings, guard)
     app.include_router(api)
+    app.include_router(build_review(settings, conversation))
     app.include_router(page)
     app.mount("/static", static, name="static")
     if settings.web_allowed_origins:

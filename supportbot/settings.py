@@ -197,6 +197,12 @@ class Settings(BaseSettings):
         default=8, ge=1, le=256, description="Threads that compute web chat answers."
     )
 
+    review_tokens: dict[str, SecretStr] = Field(
+        default_factory=dict,
+        description='Support leads\' sign-in tokens for the web review page, as JSON: '
+        '{"pat": "a-long-random-token"}. Decisions are recorded as web:<name>.',
+    )
+
     # --- web server ----------------------------------------------------------------
     host: str = Field(default="127.0.0.1", description="Address `serve` binds to.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port `serve` listens on.")
@@ -252,11 +258,14 @@ class Settings(BaseSettings):
 
     def secret_values(self) -> list[str]:
         """Every secret currently set, so log output can be scrubbed of them."""
-        return [
-            value.get_secret_value()
-            for name in type(self).model_fields
-            if isinstance(value := getattr(self, name), SecretStr) and value.get_secret_value()
-        ]
+        values: list[SecretStr] = []
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, SecretStr):
+                values.append(value)
+            elif isinstance(value, dict):
+                values += [v for v in value.values() if isinstance(v, SecretStr)]
+        return [v.get_secret_value() for v in values if v.get_secret_value()]
 
 
 def value_sources(

@@ -155,7 +155,7 @@ def build_api(
         conversation_id = request.conversation_id
         history: list[Turn] = []
         if conversation_id is not None:
-            history = await _db(conversation.history, conversation_id)
+            history = await run_db(conversation.history, conversation_id)
             if not history:
                 raise HTTPException(404, f"Unknown conversation {conversation_id!r}.")
         else:
@@ -239,10 +239,10 @@ def build_api(
     @router.post("/feedback", dependencies=limited)
     async def feedback(request: FeedbackRequest) -> StatusResponse:
         """Rate an answer 👍 or 👎, optionally saying what was wrong or what is right."""
-        exchange = await _db(conversation.exchange, request.exchange_id)
+        exchange = await run_db(conversation.exchange, request.exchange_id)
         if exchange is None or exchange.conversation_id != request.conversation_id:
             raise HTTPException(404, "No such answer in this conversation.")
-        await _db(
+        await run_db(
             conversation.rate,
             request.exchange_id,
             f"web:{request.conversation_id}",
@@ -255,13 +255,13 @@ def build_api(
     @router.post("/handoff", dependencies=limited)
     async def handoff(request: HandoffRequest) -> StatusResponse:
         """Ask for a person from the support team to follow up."""
-        exchange_id = request.exchange_id or await _db(
+        exchange_id = request.exchange_id or await run_db(
             conversation.latest_exchange_id, request.conversation_id
         )
-        exchange = await _db(conversation.exchange, exchange_id) if exchange_id else None
+        exchange = await run_db(conversation.exchange, exchange_id) if exchange_id else None
         if exchange is None or exchange.conversation_id != request.conversation_id:
             raise HTTPException(404, "No such answer in this conversation.")
-        if not await _db(conversation.escalate, exchange.id):
+        if not await run_db(conversation.escalate, exchange.id):
             return StatusResponse(
                 status="already_escalated", message="The support team has already been asked."
             )
@@ -273,7 +273,7 @@ def build_api(
     return router, pool
 
 
-async def _db(function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+async def run_db(function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
     """Run a blocking database call off the event loop; 503 when the database is down."""
     try:
         return await asyncio.to_thread(function, *args, **kwargs)

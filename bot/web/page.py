@@ -15,6 +15,11 @@ from supportbot.settings import Settings
 HERE = Path(__file__).parent
 STATIC = HERE / "static"
 TITLE = "Support"
+# The review page is for leads only: nobody may frame it.
+REVIEW_CSP = (
+    "default-src 'self'; style-src 'self'; script-src 'self'; connect-src 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+)
 
 
 def build_page(settings: Settings, guard: Guard) -> tuple[APIRouter, StaticFiles]:
@@ -44,6 +49,13 @@ def build_page(settings: Settings, guard: Guard) -> tuple[APIRouter, StaticFiles
         }
         response = templates.TemplateResponse(request, "index.html", context)
         response.headers.update(security_headers)
+        return response
+
+    @router.get("/review")
+    def review_page() -> FileResponse:
+        """Bulk review of harvested pairs, for support leads (token sign-in)."""
+        response = FileResponse(STATIC / "review.html", media_type="text/html")
+        response.headers.update(security_headers | {"Content-Security-Policy": REVIEW_CSP})
         return response
 
     @router.get("/widget.js")

@@ -1,0 +1,148 @@
+"""Bulk review of harvested pairs on the web, for support leads.
+
+Sign-in is a per-lead token (`SUPPORTBOT_REVIEW_TOKENS`, JSON name → token) sent as
+`Authorization: Bearer …`; decisions are recorded as `web:<name>`. Self-hosters need no
+identity provider; anyone without a valid token is refused.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+from typing import Annotated, Literal
+
+import structlog
+from fastapi import APIRouter, Depends, HTTPException, Request
+from pydantic import BaseModel, Field, StringConstraints
+
+from bot.conversation import Conversation
+from bot.web.api import run_db
+from finetune_data.curation import CurationError, decide, edit, list_pairs
+from supportbot.models import PairKind, PairStatus, QAPair
+from supportbot.settings import Settings
+
+log = structlog.stdlib.get_logger(__name__)
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
+
+
+class PairOut(BaseModel):
+    id: int
+    status: PairStatus
+    kind: PairKind
+    origin: str
+    question: str
+    answer: str
+    bot_answer: str | None
+    comment: str | None
+    surface: str | None
+    times_asked: int
+    sources: list[str]
+    decided_by: str | None
+    edited_by: str | None
+
+    @classmethod
+    def of(cls, pair: QAPair) -> PairOut:
+        return cls(
+            id=pair.id or 0,
+            status=pair.status,
+            kind=pair.kind,
+            origin=pair.origin.value,
+            question=pair.question,
+            answer=pair.answer,
+            bot_answer=pair.bot_answer,
+            comment=pair.comment,
+            surface=pair.surface,
+            times_asked=1 + len(pair.merged_exchange_ids),
+            sources=[s.get("title") or "Untitled" for s in pair.context or []],
+            decided_by=pair.decided_by,
+            edited_by=pair.edited_by,
+        )
+
+
+class PairEdit(BaseModel):
+    question: Text | None = None
+    answer: Text | None = None
+
+
+class Decisions(BaseModel):
+    pair_ids: list[int] = Field(min_length=1, max_length=500)
+    status: Literal["approved", "rejected"]
+
+
+class DecisionResult(BaseModel):
+    pair_id: int
+    ok: bool
+    detail: str
+
+
+def build_review(settings: Settings, conversation: Conversation) -> APIRouter:
+    tokens = {name: token.get_secret_value() for name, token in settings.review_tokens.items()}
+    engine = conversation.engine
+
+    def reviewer(request: Request) -> str:
+        if not tokens:
+            raise HTTPException(403, "Review is not set up: configure SUPPORTBOT_REVIEW_TOKENS.")
+        scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() == "bearer" and given:
+            for name, token in tokens.items():
+                if hmac.compare_digest(given.encode(), token.encode()):
+                    return f"web:{name}"
+        log.warning("web.review_refused")
+        raise HTTPException(401, "Only support leads can review: sign in with your token.")
+
+    lead = Depends(reviewer)
+    router = APIRouter(prefix="/api/review", tags=["review"])
+
+    @router.get("/pairs")
+    async def pairs(
+        who: str = lead,
+        status: PairStatus | Literal["all"] = PairStatus.CANDIDATE,
+        kind: PairKind | Literal["all"] = "all",
+        q: Annotated[str, StringConstraints(max_length=200)] = "",
+    ) -> list[PairOut]:
+        """Pairs to review, filtered by status, kind and text."""
+        found = await run_db(
+            list_pairs,
+            engine,
+            None if status == "all" else status,
+            None if kind == "all" else kind,
+            1000,
+        )
+        needle = q.lower().strip()
+        return [
+            PairOut.of(p)
+            for p in found
+            if not needle or needle in p.question.lower() or needle in p.answer.lower()
+        ]
+
+    @router.patch("/pairs/{pair_id}")
+    async def edit_pair(pair_id: int, change: PairEdit, who: str = lead) -> PairOut:
+        """Edit a pair's question or answer (an approved pair's verified answer follows)."""
+        index = await asyncio.to_thread(conversation.verified_answer_indexer)
+        try:
+            pair = await run_db(edit, engine, pair_id, who, index, change.question, change.answer)
+        except CurationError as error:
+            raise HTTPException(404 if "no pair" in str(error) else 422, str(error)) from None
+        return PairOut.of(pair)
+
+    @router.post("/decisions")
+    async def decisions(request: Decisions, who: str = lead) -> list[DecisionResult]:
+        """Approve or reject many pairs at once; each gets its own result."""
+        index = await asyncio.to_thread(conversation.verified_answer_indexer)
+        status = PairStatus(request.status)
+        results = []
+        for pair_id in request.pair_ids:
+            try:
+                await run_db(decide, engine, pair_id, status, who, index)
+                results.append(DecisionResult(pair_id=pair_id, ok=True, detail=status.value))
+            except CurationError as error:
+                results.append(DecisionResult(pair_id=pair_id, ok=False, detail=str(error)))
+        return results
+
+    @router.get("/whoami")
+    async def whoami(who: str = lead) -> dict[str, str]:
+        """Checks a token: the name decisions will be recorded under."""
+        return {"reviewer": who}
+
+    return router

@@ -1,0 +1,118 @@
+// supportbot review page: leads sign in with their token, then filter, edit and
+// approve or reject harvested pairs in bulk through /api/review.
+(() => {
+  "use strict";
+  const $ = (id) => document.getElementById(id);
+  let token = sessionStorage.getItem("supportbot.review.token") || "";
+
+  async function call(method, path, body) {
+    const response = await fetch(path, {
+      method,
+      headers: { "Content-Type": "application/json", Authorization: `Bearer ${token}` },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const data = await response.json().catch(() => ({}));
+    if (!response.ok) {
+      const detail = typeof data.detail === "string" ? data.detail : `HTTP ${response.status}`;
+      throw Object.assign(new Error(detail), { status: response.status });
+    }
+    return data;
+  }
+
+  async function signIn() {
+    try {
+      const me = await call("GET", "/api/review/whoami");
+      sessionStorage.setItem("supportbot.review.token", token);
+      $("who").textContent = `Signed in as ${me.reviewer}`;
+      $("signin").hidden = true;
+      $("work").hidden = false;
+      await load();
+    } catch (error) {
+      $("signin-error").textContent = error.message;
+    }
+  }
+
+  async function load() {
+    const params = new URLSearchParams({
+      status: $("status").value, kind: $("kind").value, q: $("q").value,
+    });
+    const pairs = await call("GET", `/api/review/pairs?${params}`);
+    const list = $("pairs");
+    list.replaceChildren(...pairs.map(render));
+    $("select-all").checked = false;
+    $("status-line").textContent = `${pairs.length} shown`;
+  }
+
+  function render(pair) {
+    const item = document.createElement("li");
+    item.className = `pair ${pair.status}`;
+    item.dataset.id = pair.id;
+    const head = document.createElement("header");
+    const pick = document.createElement("input");
+    pick.type = "checkbox";
+    pick.className = "pick";
+    pick.setAttribute("aria-label", `Select pair ${pair.id}`);
+    const meta = document.createElement("span");
+    meta.className = "meta";
+    meta.textContent = [`#${pair.id}`, pair.status, pair.kind, pair.origin,
+      pair.surface && `from ${pair.surface}`, pair.times_asked > 1 && `asked ${pair.times_asked}×`,
+      pair.comment && `comment: “${pair.comment}”`, pair.sources.length && `sources: ${pair.sources.join(", ")}`,
+      pair.decided_by && `decided by ${pair.decided_by}`].filter(Boolean).join(" · ");
+    head.append(pick, meta);
+    const question = field("Question", pair.question);
+    const answer = field(pair.answer ? "Answer" : "Answer (needed)", pair.answer);
+    const row = document.createElement("div");
+    row.className = "row";
+    const save = document.createElement("button");
+    save.type = "button";
+    save.textContent = "Save edits";
+    save.addEventListener("click", async () => {
+      try {
+        const body = { question: question.value.value };
+        if (answer.value.value.trim()) body.answer = answer.value.value;
+        await call("PATCH", `/api/review/pairs/${pair.id}`, body);
+        $("status-line").textContent = `#${pair.id} saved`;
+      } catch (error) { $("status-line").textContent = error.message; }
+    });
+    row.append(save);
+    item.append(head, question.label, answer.label, row);
+    return item;
+  }
+
+  function field(text, value) {
+    const label = document.createElement("label");
+    label.textContent = text;
+    const area = document.createElement("textarea");
+    area.rows = 3;
+    area.maxLength = 4000;
+    area.value = value || "";
+    label.append(area);
+    return { label, value: area };
+  }
+
+  async function bulk(status) {
+    const ids = [...document.querySelectorAll(".pair .pick:checked")]
+      .map((box) => Number(box.closest(".pair").dataset.id));
+    if (!ids.length) { $("status-line").textContent = "Select some pairs first."; return; }
+    try {
+      const results = await call("POST", "/api/review/decisions", { pair_ids: ids, status });
+      const failed = results.filter((r) => !r.ok);
+      await load();
+      $("status-line").textContent = `${results.length - failed.length} ${status}` +
+        (failed.length ? `; ${failed.map((f) => `#${f.pair_id}: ${f.detail}`).join("; ")}` : "");
+    } catch (error) { $("status-line").textContent = error.message; }
+  }
+
+  $("signin").addEventListener("submit", (event) => {
+    event.preventDefault();
+    token = $("token").value;
+    signIn();
+  });
+  $("filters").addEventListener("submit", (event) => { event.preventDefault(); load(); });
+  $("select-all").addEventListener("change", (event) => {
+    document.querySelectorAll(".pair .pick").forEach((box) => { box.checked = event.target.checked; });
+  });
+  $("approve").addEventListener("click", () => bulk("approved"));
+  $("reject").addEventListener("click", () => bulk("rejected"));
+  if (token) signIn();
+})();

@@ -1,0 +1,59 @@
+"""The leads' review page in a real browser: sign in, edit, approve in bulk."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from app_server import serve
+from sqlmodel import Session, select
+
+from bot.server import create_app
+from supportbot.db import session_scope
+from supportbot.models import PairStatus, QAPair
+from supportbot.settings import Settings
+
+
+def test_a_lead_signs_in_edits_and_approves(
+    browser, sample_knowledge: Path, tmp_path: Path
+) -> None:
+    data = tmp_path / "data"
+    shutil.copytree(sample_knowledge, data)
+    settings = Settings(
+        data_dir=data, database_url=f"sqlite:///{tmp_path}/r.db", review_tokens={"pat": "tok-1"}
+    )
+    app = create_app(settings)
+    with serve(app) as url:
+        with session_scope(app.state.engine) as session:
+            session.add_all(
+                [
+                    QAPair(question="How do I pair a sensor?", answer="Press Pair."),
+                    QAPair(question="Weather?", answer="Sunny."),
+                ]
+            )
+        page = browser.new_page()
+        page.goto(f"{url}/review")
+        page.locator("#token").fill("wrong")
+        page.keyboard.press("Enter")
+        page.locator("#signin-error").filter(has_text="Only support leads").wait_for()
+        page.locator("#token").fill("tok-1")
+        page.get_by_role("button", name="Sign in").click()
+        page.locator("#who").filter(has_text="web:pat").wait_for()
+
+        first = page.locator(".pair").first
+        first.locator("textarea").nth(1).fill("Press and hold Pair for 3 seconds.")
+        first.get_by_role("button", name="Save edits").click()
+        page.locator("#status-line").filter(has_text="#1 saved").wait_for()
+        first.get_by_label("Select pair 1").check()
+        page.get_by_role("button", name="Approve selected").click()
+        page.locator("#status-line").filter(has_text="1 approved").wait_for()
+        page.close()
+
+    with Session(app.state.engine) as session:
+        pairs = session.exec(select(QAPair).order_by(QAPair.id)).all()
+    assert (pairs[0].status, pairs[0].answer, pairs[0].decided_by) == (
+        PairStatus.APPROVED,
+        "Press and hold Pair for 3 seconds.",
+        "web:pat",
+    )
+    assert pairs[1].status == PairStatus.CANDIDATE
