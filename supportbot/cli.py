@@ -411,6 +411,41 @@ def ask(
 
 
 @app.command()
+def report(
+    ctx: typer.Context,
+    days: Annotated[int, typer.Option(min=1, help="Period: the last N days.")] = 7,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
+    post: Annotated[
+        bool, typer.Option("--post", help="Also post it to the leads' Slack channel.")
+    ] = False,
+) -> None:
+    """Questions, answered vs abstained, 👍 rate, hand-offs and the top knowledge gaps."""
+    from finetune_data.harvest import sentence_embedder
+    from finetune_data.report import build_report, render
+    from supportbot import db
+
+    settings = _settings(ctx)
+    engine = db.create_db_engine(settings.resolved_database_url)
+    if settings.auto_migrate:
+        db.upgrade(engine)
+    result = build_report(engine, sentence_embedder(settings), days=days)
+    if as_json:
+        console.print_json(json.dumps(result.as_dict()))
+    else:
+        console.print(render(result), highlight=False, markup=False)
+    if post:
+        from slack_sdk.errors import SlackApiError
+
+        from bot.slack.reports import post_report
+
+        try:
+            channel = post_report(settings, render(result, slack=True))
+        except (ValueError, SlackApiError) as error:
+            _fail(f"could not post the report: {error}")
+        console.print(f"Posted to {channel}.")
+
+
+@app.command()
 def train() -> None:
     """Export curated pairs, fine-tune, evaluate, and promote the model if it is better."""
     _not_available("train", "fine-tuning")

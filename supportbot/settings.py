@@ -153,6 +153,10 @@ class Settings(BaseSettings):
     slack_escalation_channel: str | None = Field(
         default=None, description="Channel id where hand-offs to a human are posted."
     )
+    slack_leads_channel: str | None = Field(
+        default=None,
+        description="Channel id for the leads' weekly report (default: the escalation channel).",
+    )
     slack_channel_settings: dict[str, ChannelConfig] = Field(
         default_factory=dict,
         description='Per-channel settings as JSON: {"C0123": {"auto_answer": true, '
@@ -199,7 +203,7 @@ class Settings(BaseSettings):
 
     review_tokens: dict[str, SecretStr] = Field(
         default_factory=dict,
-        description='Support leads\' sign-in tokens for the web review page, as JSON: '
+        description="Support leads' sign-in tokens for the web review page, as JSON: "
         '{"pat": "a-long-random-token"}. Decisions are recorded as web:<name>.',
     )
 
