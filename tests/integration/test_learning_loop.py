@@ -354,3 +354,123 @@ def test_report_cli_prints_and_posts_to_the_leads_channel(tmp_path: Path) -> Non
         [posted] = slack.called("chat.postMessage")
         assert posted["channel"] == "C0LEADS"
         assert "Zigbee 4?" in posted["text"]
+
+
+def test_the_loop_through_every_surface(sample_knowledge: Path, tmp_path: Path, embed) -> None:
+    """Slack and web ratings → harvest → a lead decides on Slack, on the web and in the CLI
+    → export: a valid dataset without the personal data people typed."""
+    import shutil
+
+    import httpx
+    from slack_harness import block_action, mention_event, serve_slack_bot
+
+    from bot.slack.blocks import ACTION_HELPFUL
+    from bot.slack.curation import APPROVE
+
+    data = tmp_path / "data"
+    shutil.copytree(sample_knowledge, data)
+    settings = Settings(
+        data_dir=data,
+        database_url=f"sqlite:///{tmp_path}/loop.db",
+        slack_lead_user_ids=["U0LEAD"],
+        review_tokens={"pat": "tok-1"},
+        web_rate_limit_per_minute=1000,
+    )
+    with serve_slack_bot(settings) as bot:
+        # Slack: a question with personal data, rated 👍 with the button.
+        event = mention_event(
+            "I'm Jane Doe (jane.doe@example.com): how do I factory reset the Nimbus Hub?"
+        )
+        bot.event(event)
+        bot.fake.wait_for(lambda: _exchanges(bot.engine), what="the Slack answer")
+        slack_exchange = _exchanges(bot.engine)[0]
+        bot.interaction(block_action(ACTION_HELPFUL, str(slack_exchange.id)))
+        # Web: twelve questions rated 👍 (enough for a dataset), one 👎 with a correction.
+        for topic in TOPICS:
+            answer = httpx.post(
+                f"{bot.url}/api/chat", json={"message": f"How do I {topic}?"}, timeout=30
+            ).json()
+            rating = {
+                "conversation_id": answer["conversation_id"],
+                "exchange_id": answer["exchange_id"],
+            }
+            httpx.post(f"{bot.url}/api/feedback", json={**rating, "rating": "up"}, timeout=30)
+        bot.fake.wait_for(lambda: len(_feedback(bot.engine)) == 13, what="ratings stored")
+
+        # Without an LLM the sample answers are excerpts or abstentions, which harvest
+        # rightly skips; mark them as the written answers a configured model gives.
+        with bot.engine.begin() as connection:
+            connection.execute(sa.update(Exchange).values(answer_mode="generated", abstained=False))
+        report = harvest(bot.engine, embed)
+        assert report.candidates == 13
+        pairs = _pairs(bot.engine)
+        slack_pair = next(p for p in pairs if p.origin_exchange_id == slack_exchange.id)
+        assert "jane.doe@example.com" not in slack_pair.question
+        assert "Jane Doe" not in slack_pair.question
+
+        # Slack App Home: the lead approves the Slack pair.
+        click = block_action(APPROVE, str(slack_pair.id), user_id="U0LEAD")
+        click.pop("channel")
+        click.pop("message")
+        bot.interaction(click)
+        bot.fake.wait_for(
+            lambda: _pair(bot.engine, slack_pair.id).status == PairStatus.APPROVED, what="Slack"
+        )
+        # Web review: edit one, approve ten, reject one.
+        auth = {"Authorization": "Bearer tok-1"}
+        web_ids = [p.id for p in pairs if p.id != slack_pair.id]
+        edited = httpx.patch(
+            f"{bot.url}/api/review/pairs/{web_ids[0]}",
+            json={"answer": "Open Settings, then Sensors [1]."},
+            headers=auth,
+            timeout=30,
+        )
+        assert edited.status_code == 200
+        approved = httpx.post(
+            f"{bot.url}/api/review/decisions",
+            json={"pair_ids": web_ids[:10], "status": "approved"},
+            headers=auth,
+            timeout=60,
+        ).json()
+        assert all(r["ok"] for r in approved)
+        httpx.post(
+            f"{bot.url}/api/review/decisions",
+            json={"pair_ids": [web_ids[10]], "status": "rejected"},
+            headers=auth,
+            timeout=30,
+        )
+        # CLI: the operator approves the last one.
+        decide(bot.engine, web_ids[11], PairStatus.APPROVED, "cli:ops")
+
+        decided = {p.id: p for p in _pairs(bot.engine)}
+        assert decided[slack_pair.id].decided_by == "slack:U0LEAD"
+        assert decided[web_ids[0]].edited_by == "web:pat"
+        assert decided[web_ids[10]].status == PairStatus.REJECTED
+        assert decided[web_ids[11]].decided_by == "cli:ops"
+
+        result = export(bot.engine, data)
+        assert result.problems == []
+        assert result.dataset.train_count + result.dataset.eval_count == 12
+        text = (
+            Path(result.dataset.train_path).read_text() + Path(result.dataset.eval_path).read_text()
+        )
+        assert "jane.doe@example.com" not in text
+        assert "Jane Doe" not in text
+        assert "Open Settings, then Sensors [1]." in text
+
+
+def _exchanges(engine) -> list[Exchange]:
+    with Session(engine) as session:
+        return list(session.exec(select(Exchange).order_by(Exchange.id)).all())
+
+
+def _feedback(engine) -> list[Feedback]:
+    with Session(engine) as session:
+        return list(session.exec(select(Feedback)).all())
+
+
+def _pair(engine, pair_id: int) -> QAPair:
+    with Session(engine) as session:
+        pair = session.get(QAPair, pair_id)
+    assert pair is not None
+    return pair
