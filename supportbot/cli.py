@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from supportbot import __version__
+from supportbot.cli_models import models_app
 from supportbot.cli_pairs import pairs_app
 from supportbot.logs import REDACTED
 from supportbot.settings import ENV_PREFIX, Settings, value_sources
@@ -34,6 +35,7 @@ app = typer.Typer(
 db_app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(pairs_app, name="pairs")
+app.add_typer(models_app, name="models")
 
 
 def _settings(ctx: typer.Context) -> Settings:
@@ -468,7 +470,6 @@ def _pending_group(name: str, help_text: str, feature: str) -> None:
         _not_available(" ".join([name, *ctx.args]), feature)
 
 
-_pending_group("models", "Model registry (list, promote, rollback).", "the model registry")
 _pending_group("jobs", "Scheduled jobs (list, run now).", "the scheduler")
 
 

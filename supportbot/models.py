@@ -253,6 +253,20 @@ class ModelVersion(SQLModel, table=True):
     promoted_at: datetime | None = _optional_timestamp()
 
 
+class ModelChange(SQLModel, table=True):
+    """Every promotion and rollback: which model went live, which it replaced, who did it."""
+
+    __tablename__ = "model_change"
+
+    id: int | None = Field(default=None, primary_key=True)
+    action: str = Field(max_length=16, description="promote or rollback")
+    model_id: str | None = Field(default=None, max_length=255, description="None: base model")
+    previous_model_id: str | None = Field(default=None, max_length=255)
+    changed_by: str = Field(max_length=255)
+    reason: str | None = Field(default=None, sa_type=sa.Text)
+    created_at: datetime = _timestamp(index=True)
+
+
 class SyncRun(SQLModel, table=True):
     """One sync of one knowledge source, with what it changed."""
 

@@ -129,7 +129,6 @@ def test_db_upgrade_reports_an_unreachable_database_without_leaking_it() -> None
     [
         ["train"],
         ["scheduler"],
-        ["models", "promote", "x"],
         ["jobs", "list"],
     ],
 )

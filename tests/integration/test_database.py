@@ -33,6 +33,7 @@ EXPECTED_TABLES = {
     "exchange",
     "channel_setting",
     "harvest_run",
+    "model_change",
     "feedback",
     "qa_pair",
     "dataset",
