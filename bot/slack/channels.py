@@ -29,6 +29,7 @@ USAGE = (
     "• `/supportbot tags billing,setup` — only sources with these tags\n"
     "• `/supportbot products Nimbus Hub` — only these products' sources\n"
     "• `/supportbot reset` — back to the configured defaults\n"
+    "• `/supportbot model [status|promote MODEL|rollback]` — the answering model (leads)\n"
     "Use `-` as the value to clear a list, e.g. `/supportbot tags -`."
 )
 
@@ -107,6 +108,11 @@ def parse_command(text: str) -> tuple[str, dict[str, object]]:
     if not words or words[0] in ("help", "show", "reset"):
         return (words[0] if words else "help"), {}
     action, argument = words[0].lower(), (words[1].strip() if len(words) > 1 else "")
+    if action == "model":
+        verb, _, model_id = (argument or "status").partition(" ")
+        if verb not in ("status", "promote", "rollback") or (verb == "promote") != bool(model_id):
+            raise ValueError("Use `/supportbot model status`, `promote MODEL` or `rollback`.")
+        return "model", {"verb": verb, "model_id": model_id.strip() or None}
     if action == "auto":
         if argument.lower() not in ("on", "off"):
             raise ValueError("Use `/supportbot auto on` or `/supportbot auto off`.")

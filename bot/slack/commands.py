@@ -17,6 +17,7 @@ log = structlog.stdlib.get_logger(__name__)
 
 COMMAND = "/supportbot"
 LEADS_ONLY = "Only support leads can change how I behave in a channel."
+LEADS_ONLY_MODELS = "Only support leads can promote or roll back models."
 HOME_TEXT = (
     "*supportbot* answers questions from your team's manuals and release notes, "
     "and cites its sources.\n\n"
@@ -44,6 +45,9 @@ def register_commands(app: AsyncApp, channels: ChannelSettings, leads: LeadDirec
             return
         if not channel_id:
             return
+        if action == "model":
+            await respond(await _model_command(channels.engine, leads, client, user_id, changes))
+            return
         if action != "show" and not await leads.is_lead(client, user_id):
             await respond(LEADS_ONLY)
             return
@@ -53,6 +57,31 @@ def register_commands(app: AsyncApp, channels: ChannelSettings, leads: LeadDirec
             await asyncio.to_thread(channels.reset, channel_id)
         policy = await asyncio.to_thread(channels.policy, channel_id)
         await respond(f"Settings for <#{channel_id}>:\n{describe(policy)}")
+
+
+async def _model_command(
+    engine: Any, leads: LeadDirectory, client: AsyncWebClient, user_id: Any, args: dict[str, Any]
+) -> str:
+    """`/supportbot model [status|promote ID|rollback]`: changes are for leads only."""
+    from supportbot.registry import RegistryError, list_models, promote, rollback
+
+    verb, model_id = args["verb"], args.get("model_id")
+    if verb == "status":
+        models = await asyncio.to_thread(list_models, engine)
+        live = next((m.model_id for m in models if m.is_active), None)
+        others = ", ".join(m.model_id for m in models if not m.is_active) or "none"
+        return f"Live model: *{live or 'the base model'}*. Also registered: {others}."
+    if not await leads.is_lead(client, user_id):
+        log.warning("slack.model_change_refused", user=user_id)
+        return LEADS_ONLY_MODELS
+    try:
+        if verb == "promote":
+            await asyncio.to_thread(promote, engine, model_id, f"slack:{user_id}")
+            return f"*{model_id}* is live now. `/supportbot model rollback` undoes it."
+        change = await asyncio.to_thread(rollback, engine, f"slack:{user_id}")
+        return f"Rolled back: *{change.model_id or 'the base model'}* is live again."
+    except RegistryError as error:
+        return f"Nothing changed: {error}."
 
 
 async def publish_home(client: AsyncWebClient, user_id: str) -> None:

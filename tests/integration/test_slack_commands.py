@@ -58,3 +58,28 @@ def test_opening_app_home_publishes_the_home_tab(bot) -> None:
     [published] = bot.fake.wait_for(lambda: bot.fake.called("views.publish"), what="App Home")
     assert published["user_id"] == "U0ASKER"
     assert "Talk to a human" in str(published["view"])
+
+
+def test_leads_promote_and_roll_back_models_and_others_are_refused(make_bot: BotFactory) -> None:
+    from supportbot.registry import active_model_id, register
+
+    with make_bot(slack_lead_user_ids=[LEAD]) as bot:
+        register(bot.engine, "support-v1", "local")
+        bot.command("model promote support-v1", user_id="U0SOMEONE")
+        bot.fake.wait_for(lambda: _responses(bot), what="refusal")
+        assert "Only support leads" in _responses(bot)[0]
+        assert active_model_id(bot.engine, "base") == "base"
+
+        bot.command("model promote support-v1", user_id=LEAD)
+        bot.fake.wait_for(lambda: len(_responses(bot)) == 2, what="promotion")
+        assert "*support-v1* is live" in _responses(bot)[1]
+        assert active_model_id(bot.engine, "base") == "support-v1"
+
+        bot.command("model status", user_id="U0SOMEONE")
+        bot.fake.wait_for(lambda: len(_responses(bot)) == 3, what="status")
+        assert "Live model: *support-v1*" in _responses(bot)[2]
+
+        bot.command("model rollback", user_id=LEAD)
+        bot.fake.wait_for(lambda: len(_responses(bot)) == 4, what="rollback")
+        assert "the base model* is live again" in _responses(bot)[3]
+        assert active_model_id(bot.engine, "base") == "base"
