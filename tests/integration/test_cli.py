@@ -127,7 +127,6 @@ def test_db_upgrade_reports_an_unreachable_database_without_leaking_it() -> None
 @pytest.mark.parametrize(
     "args",
     [
-        ["train"],
         ["scheduler"],
         ["jobs", "list"],
     ],

