@@ -7,9 +7,11 @@ front ends call them from worker threads.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -275,3 +277,46 @@ class Conversation:
             return False
         log.info("exchange.escalated", exchange_id=exchange_id)
         return True
+
+
+class AnswerStream:
+    """One answer computed on a worker thread, its tokens readable on the event loop:
+    `async for token in stream: …`, then `await stream.result()`. Async front ends use
+    it so that Slack I/O and HTTP streaming never wait on the blocking pipeline."""
+
+    def __init__(
+        self,
+        conversation: Conversation,
+        pool: Executor,
+        question: str,
+        history: Sequence[Turn] = (),
+        scope: Scope | None = None,
+    ) -> None:
+        loop = asyncio.get_running_loop()
+        self._tokens: asyncio.Queue[str | None] = asyncio.Queue()
+
+        def work() -> Answer:
+            try:
+                return conversation.answer(
+                    question,
+                    history=history,
+                    scope=scope,
+                    on_token=lambda t: loop.call_soon_threadsafe(self._tokens.put_nowait, t),
+                )
+            finally:
+                loop.call_soon_threadsafe(self._tokens.put_nowait, None)
+
+        self._future = loop.run_in_executor(pool, work)
+
+    def __aiter__(self) -> AnswerStream:
+        return self
+
+    async def __anext__(self) -> str:
+        token = await self._tokens.get()
+        if token is None:
+            raise StopAsyncIteration
+        return token
+
+    async def result(self) -> Answer:
+        """The finished answer; raises what the pipeline raised."""
+        return await self._future

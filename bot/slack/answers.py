@@ -20,7 +20,7 @@ from slack_sdk.web.async_chat_stream import AsyncChatStream
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.conversation import Conversation, Scope
+from bot.conversation import AnswerStream, Conversation, Scope
 from bot.slack import blocks, dedupe
 from bot.slack.handoff import HandOff
 from bot.slack.questions import clean_text
@@ -150,24 +150,10 @@ class SlackAnswers:
     async def _compute(
         self, text: str, history: list[Turn], scope: Scope, writer: AnswerWriter
     ) -> Answer:
-        loop = asyncio.get_running_loop()
-        tokens: asyncio.Queue[str | None] = asyncio.Queue()
-
-        def on_token(token: str) -> None:
-            loop.call_soon_threadsafe(tokens.put_nowait, token)
-
-        def work() -> Answer:
-            try:
-                return self.conversation.answer(
-                    text, history=history, scope=scope, on_token=on_token
-                )
-            finally:
-                loop.call_soon_threadsafe(tokens.put_nowait, None)
-
-        future = loop.run_in_executor(self.pool, work)
-        while (token := await tokens.get()) is not None:
+        stream = AnswerStream(self.conversation, self.pool, text, history, scope)
+        async for token in stream:
             await writer.append(token)
-        return await future
+        return await stream.result()
 
     async def _history(self, client: AsyncWebClient, question: Question) -> list[Turn]:
         """The thread's earlier messages as turns; our own stored exchanges if Slack

@@ -24,7 +24,7 @@ from pydantic import BaseModel, Field, StringConstraints
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.conversation import Conversation, Scope
+from bot.conversation import AnswerStream, Conversation, Scope
 from bot.web.guard import Guard
 from knowledge.answering import MAX_QUESTION_CHARS, Answer, Citation, Turn
 from supportbot.models import Rating, Surface
@@ -209,26 +209,12 @@ def build_api(
         (`{"conversation_id"}`), any number of `token` (a piece of the answer's text),
         then `done` (the object `/api/chat` returns) or `error` (`{"detail"}`)."""
         yield ServerSentEvent(event="start", data={"conversation_id": question.conversation_id})
-        loop = asyncio.get_running_loop()
-        tokens: asyncio.Queue[str | None] = asyncio.Queue()
-
-        def work() -> Answer:
-            try:
-                return conversation.answer(
-                    question.text,
-                    history=question.history,
-                    scope=question.scope,
-                    on_token=lambda t: loop.call_soon_threadsafe(tokens.put_nowait, t),
-                )
-            finally:
-                loop.call_soon_threadsafe(tokens.put_nowait, None)
-
         started = time.perf_counter()
-        future = loop.run_in_executor(pool, work)
-        while (token := await tokens.get()) is not None:
+        stream = AnswerStream(conversation, pool, question.text, question.history, question.scope)
+        async for token in stream:
             yield ServerSentEvent(event="token", data=token)
         try:
-            answer = await future
+            answer = await stream.result()
         except Exception:
             log.exception("web.answer_failed")
             yield ServerSentEvent(event="error", data={"detail": "The answer failed; try again."})
