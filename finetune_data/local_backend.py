@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import random
 import time
+import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,9 +21,8 @@ from typing import Any
 import structlog
 from sqlalchemy.engine import Engine
 
-from supportbot.db import session_scope
-from supportbot.models import Dataset, RunStatus, TrainingRun, utcnow
-from supportbot.registry import register
+from finetune_data.runs import open_run, owner, update_run
+from supportbot.models import Dataset, RunStatus, TrainingRun
 
 log = structlog.stdlib.get_logger(__name__)
 
@@ -60,6 +60,13 @@ class BaseModel:
 def load(base: BaseModel) -> tuple[Any, Any]:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers.utils import logging as transformers_logging
+
+    # Training reports its own progress; library bars and notices are noise in CLI
+    # output and service logs (peft warns that a GGUF folder has no config.json).
+    transformers_logging.disable_progress_bar()
+    warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*")
+    warnings.filterwarnings("ignore", message="Could not find a config file")
 
     kwargs = {"gguf_file": base.gguf_file} if base.gguf_file else {}
     tokenizer = AutoTokenizer.from_pretrained(base.path, **kwargs)
@@ -139,32 +146,29 @@ class LocalTrainer:
         self.lora = lora or LoRASettings()
 
     def train(self, engine: Engine, dataset: Dataset) -> TrainingRun:
-        with session_scope(engine) as session:
-            run = TrainingRun(
-                backend=BACKEND,
-                base_model=self.base.name,
-                dataset_id=dataset.id,
-                status=RunStatus.RUNNING,
-                hyperparameters=asdict(self.lora),
-                started_at=utcnow(),
-            )
-            session.add(run)
-            session.flush()
-            session.expunge(run)
+        run = open_run(
+            engine,
+            BACKEND,
+            self.base.name,
+            dataset.id,
+            hyperparameters=asdict(self.lora),
+            status=RunStatus.RUNNING,
+            external_id=owner(),  # lets a later start tell a crashed run from a live one
+        )
         try:
             metrics, folder = self._train(dataset, run.id or 0)
         except Exception as error:  # recorded on the run; never a half-registered model
             log.exception("training.failed", backend=BACKEND, run=run.id)
-            return _close(
+            return update_run(
                 engine, run.id, RunStatus.FAILED, error=f"{type(error).__name__}: {error}"
             )
         model_id = f"local/{folder.name}"
-        register(engine, model_id, BACKEND, training_run_id=run.id, eval_scores=metrics)
-        return _close(
+        return update_run(
             engine,
             run.id,
             RunStatus.SUCCEEDED,
             metrics={**metrics, "model_id": model_id, "adapter": str(folder)},
+            model=(model_id, BACKEND),
         )
 
     def _train(self, dataset: Dataset, run_id: int) -> tuple[dict[str, float], Path]:
@@ -244,26 +248,6 @@ def _model_card(
         "or merge it (peft `merge_and_unload`) for llama.cpp / Ollama.",
     ]
     return "\n".join(lines) + "\n"
-
-
-def _close(
-    engine: Engine,
-    run_id: int | None,
-    status: RunStatus,
-    metrics: dict[str, Any] | None = None,
-    error: str | None = None,
-) -> TrainingRun:
-    with session_scope(engine) as session:
-        run = session.get(TrainingRun, run_id)
-        assert run is not None
-        run.status = status
-        run.finished_at = utcnow()
-        if metrics is not None:
-            run.metrics = metrics
-        run.error = error
-        session.flush()
-        session.expunge(run)
-    return run
 
 
 def local_generator(base: BaseModel, adapter: Path | None = None, max_new_tokens: int = 96) -> Any:

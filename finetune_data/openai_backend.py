@@ -9,15 +9,13 @@ restart can pick a run up again with `follow` (the job lives on OpenAI's side).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import openai
 import structlog
 from sqlalchemy.engine import Engine
 
-from supportbot.db import session_scope
-from supportbot.models import Dataset, RunStatus, TrainingRun, utcnow
-from supportbot.registry import register
+from finetune_data.runs import open_run, update_run
+from supportbot.models import Dataset, RunStatus, TrainingRun
 from supportbot.settings import Settings
 
 log = structlog.stdlib.get_logger(__name__)
@@ -42,7 +40,7 @@ class OpenAITrainer:
         )
 
     def start(self, engine: Engine, dataset: Dataset, base_model: str) -> TrainingRun:
-        run = _new_run(engine, dataset, base_model)
+        run = open_run(engine, BACKEND, base_model, dataset.id)
         try:
             training = self._upload(Path(dataset.train_path))
             validation = self._upload(Path(dataset.eval_path)) if dataset.eval_count else None
@@ -53,24 +51,24 @@ class OpenAITrainer:
                 suffix="supportbot",
             )
         except (openai.PermissionDeniedError, openai.NotFoundError) as error:
-            return _finish(
-                engine, run, RunStatus.FAILED, error=NOT_ALLOWED.format(detail=_detail(error))
+            return update_run(
+                engine, run.id, RunStatus.FAILED, error=NOT_ALLOWED.format(detail=_detail(error))
             )
         except openai.BadRequestError as error:
-            return _finish(
-                engine, run, RunStatus.FAILED, error=f"OpenAI refused the job: {_detail(error)}"
+            return update_run(
+                engine, run.id, RunStatus.FAILED, error=f"OpenAI refused the job: {_detail(error)}"
             )
         except openai.OpenAIError as error:
-            return _finish(engine, run, RunStatus.FAILED, error=f"{type(error).__name__}: {error}")
-        with session_scope(engine) as session:
-            stored = session.get(TrainingRun, run.id)
-            assert stored is not None
-            stored.external_id = job.id
-            stored.status = RunStatus.RUNNING
-            stored.started_at = utcnow()
-            stored.metrics = {"openai_status": job.status}
-            session.flush()
-            session.expunge(stored)
+            return update_run(
+                engine, run.id, RunStatus.FAILED, error=f"{type(error).__name__}: {error}"
+            )
+        stored = update_run(
+            engine,
+            run.id,
+            RunStatus.RUNNING,
+            metrics={"openai_status": job.status},
+            external_id=job.id,
+        )
         log.info("training.started", backend=BACKEND, job=job.id, run=run.id)
         return stored
 
@@ -90,51 +88,23 @@ class OpenAITrainer:
             "events": [event.message for event in reversed(list(events.data))],
         }
         if job.status in RUNNING_STATES:
-            return _finish(engine, run, RunStatus.RUNNING, metrics=metrics)
+            return update_run(engine, run.id, RunStatus.RUNNING, metrics=metrics)
         if job.status == "succeeded" and job.fine_tuned_model:
-            register(engine, job.fine_tuned_model, BACKEND, training_run_id=run.id)
             metrics["model_id"] = job.fine_tuned_model
-            return _finish(engine, run, RunStatus.SUCCEEDED, metrics=metrics)
+            return update_run(
+                engine,
+                run.id,
+                RunStatus.SUCCEEDED,
+                metrics=metrics,
+                model=(job.fine_tuned_model, BACKEND),
+            )
         reason = job.error.message if job.error and job.error.message else job.status
         status = RunStatus.CANCELLED if job.status == "cancelled" else RunStatus.FAILED
-        return _finish(engine, run, status, metrics=metrics, error=reason)
+        return update_run(engine, run.id, status, metrics=metrics, error=reason)
 
     def _upload(self, path: Path) -> str:
         with path.open("rb") as handle:
             return self.client.files.create(file=handle, purpose="fine-tune").id
-
-
-def _new_run(engine: Engine, dataset: Dataset, base_model: str) -> TrainingRun:
-    with session_scope(engine) as session:
-        run = TrainingRun(backend=BACKEND, base_model=base_model, dataset_id=dataset.id)
-        session.add(run)
-        session.flush()
-        session.expunge(run)
-    return run
-
-
-def _finish(
-    engine: Engine,
-    run: TrainingRun,
-    status: RunStatus,
-    metrics: dict[str, Any] | None = None,
-    error: str | None = None,
-) -> TrainingRun:
-    with session_scope(engine) as session:
-        stored = session.get(TrainingRun, run.id)
-        assert stored is not None
-        stored.status = status
-        if metrics is not None:
-            stored.metrics = metrics
-        if error is not None:
-            stored.error = error
-        if status != RunStatus.RUNNING:
-            stored.finished_at = utcnow()
-        session.flush()
-        session.expunge(stored)
-    if error:
-        log.warning("training.failed", backend=BACKEND, run=run.id, error=error)
-    return stored
 
 
 def _detail(error: openai.APIStatusError) -> str:

@@ -45,17 +45,30 @@ def register(
 ) -> ModelVersion:
     """Add a model the bot may answer with (inactive until promoted)."""
     with session_scope(engine) as session:
-        if session.exec(select(ModelVersion).where(ModelVersion.model_id == model_id)).first():
-            raise RegistryError(f"model {model_id!r} is already registered")
-        version = ModelVersion(
-            model_id=model_id,
-            backend=backend,
-            training_run_id=training_run_id,
-            eval_scores=eval_scores or {},
-        )
-        session.add(version)
-        session.flush()
+        version = add_version(session, model_id, backend, training_run_id, eval_scores)
         session.expunge(version)
+    return version
+
+
+def add_version(
+    session: Session,
+    model_id: str,
+    backend: str,
+    training_run_id: int | None = None,
+    eval_scores: dict[str, Any] | None = None,
+) -> ModelVersion:
+    """`register` inside the caller's transaction (a training run registers its model
+    and closes itself in one commit, so a crash never leaves one without the other)."""
+    if session.exec(select(ModelVersion).where(ModelVersion.model_id == model_id)).first():
+        raise RegistryError(f"model {model_id!r} is already registered")
+    version = ModelVersion(
+        model_id=model_id,
+        backend=backend,
+        training_run_id=training_run_id,
+        eval_scores=eval_scores or {},
+    )
+    session.add(version)
+    session.flush()
     return version
 
 
