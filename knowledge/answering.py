@@ -242,7 +242,7 @@ class AnsweringService:
         clock = time.perf_counter()
         base: dict[str, Any] = {"question": question, "standalone_question": standalone}
         try:
-            documents = retrieve(self.retrieval, standalone, top_k=20, filters=filters)
+            documents = self._prompt_documents(standalone, filters)
         except Exception as error:  # store down: say so and hand over, never crash
             log.error("answer.retrieval_failed", error=f"{type(error).__name__}: {error}")
             timings["retrieval_ms"] = _since(clock)
@@ -254,7 +254,6 @@ class AnsweringService:
                 timings_ms=timings,
                 **base,
             )
-        documents = self.boost.run(documents)["documents"][:SOURCES_IN_PROMPT]
         timings["retrieval_ms"] = _since(clock)
         evidence = evidence_score(documents)
         base["evidence"] = evidence
@@ -285,7 +284,18 @@ class AnsweringService:
         citations = [Citation.from_document(n, documents[n - 1]) for n in cited]
         return Answer(text, citations, "generated", model_id=model_id, timings_ms=timings, **base)
 
+    def prompt_sources(
+        self, question: str, filters: dict[str, Any] | None = None
+    ) -> list[dict[str, str | None]]:
+        """The sources the answering prompt would show for `question`: what a training
+        pair built outside a conversation (an import, a benchmark) should carry."""
+        return _source_context(self._prompt_documents(question, filters))
+
     # --- steps ---------------------------------------------------------------------
+
+    def _prompt_documents(self, query: str, filters: dict[str, Any] | None) -> list[Document]:
+        documents = retrieve(self.retrieval, query, top_k=20, filters=filters)
+        return self.boost.run(documents)["documents"][:SOURCES_IN_PROMPT]
 
     def _generation_pipeline(self, model_id: str) -> Pipeline:
         """prompt → LLM for one model, built once and reused (the service is long-lived;

@@ -7,17 +7,17 @@ from __future__ import annotations
 
 import getpass
 import json
-from typing import Annotated, Any, NoReturn
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-console = Console()
-err_console = Console(stderr=True)
+from supportbot.cli_common import console, err_console, open_engine
+from supportbot.cli_common import fail as _fail
 
 pairs_app = typer.Typer(
-    help="Curate harvested Q&A pairs (harvest, list, show, approve, reject, edit, export).",
+    help="Curate Q&A pairs (harvest, import, list, show, approve, reject, edit, export).",
     no_args_is_help=True,
 )
 
@@ -25,22 +25,11 @@ By = Annotated[str | None, typer.Option("--by", help="Who decides (default: the 
 
 
 def _context(ctx: typer.Context) -> tuple[Any, Any]:
-    from supportbot import db
-
-    settings = ctx.obj
-    engine = db.create_db_engine(settings.resolved_database_url)
-    if settings.auto_migrate:
-        db.upgrade(engine)
-    return settings, engine
+    return ctx.obj, open_engine(ctx.obj)
 
 
 def _operator(by: str | None) -> str:
     return by or f"cli:{getpass.getuser()}"
-
-
-def _fail(message: str, code: int = 1) -> NoReturn:
-    err_console.print(f"[bold red]Error:[/] {message}")
-    raise typer.Exit(code)
 
 
 @pairs_app.command()
@@ -162,6 +151,64 @@ def _decide(
     except CurationError as error:
         _fail(str(error))
     console.print(f"Pair {pair.id} {pair.status.value} by {pair.decided_by}.")
+
+
+@pairs_app.command("import")
+def import_command(
+    ctx: typer.Context,
+    path: Annotated[
+        Path | None, typer.Argument(help="JSON Lines file of {question, answer} objects.")
+    ] = None,
+    sample: Annotated[
+        bool, typer.Option("--sample", help="Import the pairs shipped with the sample knowledge.")
+    ] = False,
+    approve: Annotated[
+        bool, typer.Option(help="Approve on import (--no-approve: add as candidates to review).")
+    ] = True,
+    by: By = None,
+) -> None:
+    """Import existing Q&A pairs (an FAQ, macros), with sources retrieved for each."""
+    from finetune_data.curation import store_indexer
+    from finetune_data.importing import SAMPLE_PAIRS, import_pairs, read_records
+    from knowledge.answering import AnsweringService
+    from knowledge.stores import open_document_store
+
+    if (path is None) == (not sample):
+        _fail("give a file, or --sample for the shipped sample pairs", code=2)
+    source = SAMPLE_PAIRS if sample else path
+    assert source is not None
+    if not source.is_file():
+        _fail(f"{source} is not a file", code=2)
+    settings, engine = _context(ctx)
+    records, problems = read_records(source)
+    store = open_document_store(settings)
+    if store.count_documents() == 0:
+        err_console.print(
+            "[yellow]The knowledge base is empty[/] (run `supportbot sync` first): "
+            "pairs are imported without sources."
+        )
+    answering = AnsweringService(settings, store)
+
+    def sources(question: str, product: str | None) -> list[dict[str, Any]]:
+        filters = {"field": "meta.product", "operator": "==", "value": product} if product else None
+        return answering.prompt_sources(question, filters)
+
+    report = import_pairs(
+        engine,
+        records,
+        _operator(by),
+        approve=approve,
+        sources=sources,
+        index=store_indexer(settings, store) if approve else None,
+    )
+    state = "approved" if approve else "candidates"
+    console.print(
+        f"{len(report.added)} pairs imported ({state}), {report.duplicates} already present."
+    )
+    for problem in problems + report.problems:
+        err_console.print(f"[yellow]skipped:[/] {problem}")
+    if problems and not report.added and not report.duplicates:
+        raise typer.Exit(1)
 
 
 @pairs_app.command("export")

@@ -109,10 +109,22 @@ def configure_logging(
         root.removeHandler(existing)
     root.addHandler(handler)
     root.setLevel(level)
+    # Some libraries set their own logger to DEBUG when imported (bm25s does, after this
+    # runs); the handler's level keeps the configured floor for everyone.
+    handler.setLevel(level)
     # Alembic narrates every step and Haystack every component run at INFO; we report
     # outcomes ourselves, so they speak only at WARNING and above unless debugging.
     quiet_level = max(logging.getLevelName(level), logging.WARNING)
-    for chatty in ("alembic", "haystack", "sentence_transformers", "httpx", "bm25s"):
+    # APScheduler logs every job start and finish; jobs log their own outcome.
+    chatty_loggers = (
+        "alembic",
+        "haystack",
+        "sentence_transformers",
+        "httpx",
+        "bm25s",
+        "apscheduler",
+    )
+    for chatty in chatty_loggers:
         logging.getLogger(chatty).setLevel(quiet_level)
     # uvicorn installs its own handlers; make its loggers propagate to ours instead.
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):

