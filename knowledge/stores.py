@@ -162,15 +162,35 @@ class PersistentInMemoryDocumentStore(InMemoryDocumentStore):
         self.path = path
         self._index: _SearchIndex | None = None
         self._index_lock = threading.Lock()
-        if path.is_file():
-            with path.open(encoding="utf-8") as handle:
-                stored = json.load(handle)
-            self.write_documents([Document.from_dict(d) for d in stored["documents"]])
+        self._refresh_lock = threading.RLock()
         self._dirty = False  # what is in memory is what is on disk
+        self._stamp: tuple[int, int] | None = None  # the file as last read or written
+        self.refresh()
+
+    # --- other processes' writes ---------------------------------------------------------
+
+    def refresh(self) -> None:
+        """Reload the file if another process (the scheduler's sync, a CLI import)
+        replaced it since we read or wrote it. Unsaved changes of our own win."""
+        with self._refresh_lock:
+            stamp = _file_stamp(self.path)
+            if self._dirty or stamp == self._stamp:
+                return
+            documents = []
+            if stamp is not None:
+                with self.path.open(encoding="utf-8") as handle:
+                    documents = [Document.from_dict(d) for d in json.load(handle)["documents"]]
+            if self.storage:
+                super().delete_documents(list(self.storage))
+            if documents:
+                super().write_documents(documents)
+            self._index = None
+            self._stamp = stamp
 
     # --- change tracking -------------------------------------------------------------
 
     def write_documents(self, documents: list[Document], policy: Any = None) -> int:
+        self.refresh()  # write on top of the latest file, not a stale copy
         written = (
             super().write_documents(documents)
             if policy is None
@@ -181,11 +201,17 @@ class PersistentInMemoryDocumentStore(InMemoryDocumentStore):
         return written
 
     def delete_documents(self, document_ids: list[str]) -> None:
+        self.refresh()
         super().delete_documents(document_ids)
         self._index = None
         self._dirty = True
 
+    def count_documents(self) -> int:
+        self.refresh()
+        return super().count_documents()
+
     def filter_documents(self, filters: dict[str, Any] | None = None) -> list[Document]:
+        self.refresh()
         if not filters:
             return super().filter_documents(filters)
         InMemoryDocumentStore._validate_filters(filters)
@@ -195,6 +221,7 @@ class PersistentInMemoryDocumentStore(InMemoryDocumentStore):
         return docs
 
     def _search_index(self) -> _SearchIndex:
+        self.refresh()  # one stat() per query; a reload only after another process wrote
         with self._index_lock:
             if self._index is None:
                 self._index = _SearchIndex(list(self.storage.values()))
@@ -294,9 +321,18 @@ class PersistentInMemoryDocumentStore(InMemoryDocumentStore):
                 json.dump({"format": 1, "documents": documents}, handle)
             os.replace(temporary, self.path)
             self._dirty = False
+            self._stamp = _file_stamp(self.path)
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
             raise
+
+
+def _file_stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        status = path.stat()
+    except FileNotFoundError:
+        return None
+    return status.st_mtime_ns, status.st_size
 
 
 def memory_store_path(settings: Settings) -> Path:

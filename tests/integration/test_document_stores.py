@@ -217,3 +217,25 @@ def test_search_sees_writes_and_deletes_at_once(tmp_path: Path, embedded_chunks)
     assert [d.id for d in store.bm25_retrieval("kettle citric")] == ["chunk-2"]
     store.delete_documents(["chunk-2"])
     assert store.bm25_retrieval("kettle citric") == []
+
+
+def test_the_memory_store_sees_what_another_process_wrote(tmp_path: Path) -> None:
+    """The bot and the scheduler each hold a copy; a sync in one reaches the other."""
+    from haystack import Document
+
+    from knowledge.stores import PersistentInMemoryDocumentStore
+
+    path = tmp_path / "store.json"
+    bot = PersistentInMemoryDocumentStore(path)
+    scheduler = PersistentInMemoryDocumentStore(path)
+    scheduler.write_documents([Document(id="a", content="reset the hub")])
+    scheduler.persist()
+    assert bot.count_documents() == 1
+    assert [d.id for d in bot.bm25_retrieval("reset")] == ["a"]
+
+    bot.write_documents([Document(id="b", content="pair a sensor")])  # on top of "a"
+    bot.persist()
+    scheduler.delete_documents(["a"])  # reloads first, so "b" is kept
+    scheduler.persist()
+    assert sorted(d.id for d in PersistentInMemoryDocumentStore(path).filter_documents()) == ["b"]
+    assert [d.id for d in bot.filter_documents()] == ["b"]
