@@ -60,6 +60,11 @@ class SourceSpec(BaseModel):
     base_url: str | None = Field(
         default=None, description="Public URL of a folder's files, for citation links."
     )
+    schedule: str | None = Field(
+        default=None,
+        description='When the scheduler syncs this source ("every 2h", a crontab line, or '
+        '"off"); default: by kind, from settings.',
+    )
 
     @model_validator(mode="after")
     def _location_matches_type(self) -> SourceSpec:

@@ -8,22 +8,20 @@ into the feature packages (bot, knowledge, ...), and only inside commands, so
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 from urllib.parse import urlsplit, urlunsplit
 
 import typer
 from pydantic import SecretStr, ValidationError
-from rich.console import Console
 from rich.table import Table
 
 from supportbot import __version__
+from supportbot.cli_common import console, err_console, fail, open_engine
+from supportbot.cli_jobs import jobs_app
 from supportbot.cli_models import models_app
 from supportbot.cli_pairs import pairs_app
 from supportbot.logs import REDACTED
 from supportbot.settings import ENV_PREFIX, Settings, value_sources
-
-console = Console()
-err_console = Console(stderr=True)
 
 app = typer.Typer(
     name="supportbot",
@@ -36,6 +34,7 @@ db_app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(pairs_app, name="pairs")
 app.add_typer(models_app, name="models")
+app.add_typer(jobs_app, name="jobs")
 
 
 def _settings(ctx: typer.Context) -> Settings:
@@ -43,17 +42,7 @@ def _settings(ctx: typer.Context) -> Settings:
     return settings
 
 
-def _fail(message: str, code: int = 1) -> NoReturn:
-    err_console.print(f"[bold red]Error:[/] {message}")
-    raise typer.Exit(code)
-
-
-def _not_available(command: str, feature: str) -> NoReturn:
-    err_console.print(
-        f"[yellow]`supportbot {command}` is not available in this version:[/] "
-        f"{feature} has not been built yet. Nothing was done."
-    )
-    raise typer.Exit(2)
+_fail = fail
 
 
 def _version(value: bool) -> None:
@@ -251,7 +240,6 @@ def sync(
     from knowledge.sources import SourcesFileError, load_sources, resolve_sources_file
     from knowledge.stores import open_document_store
     from knowledge.sync import KnowledgeSync
-    from supportbot import db
 
     settings = _settings(ctx)
     path = resolve_sources_file(settings.sources_file, settings.resolved_data_dir)
@@ -266,9 +254,7 @@ def sync(
         sources = [s for s in sources if s.name in source]
     console.print(f"Sources: {path}")
 
-    engine = db.create_db_engine(settings.resolved_database_url)
-    if settings.auto_migrate:
-        db.upgrade(engine)
+    engine = open_engine(settings)
     syncer = KnowledgeSync(settings, open_document_store(settings), engine=engine)
     with Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=console
@@ -357,7 +343,6 @@ def ask(
     from knowledge.answering import AnsweringService
     from knowledge.exchanges import record_exchange
     from knowledge.stores import open_document_store
-    from supportbot import db
     from supportbot.models import Surface
     from supportbot.registry import active_model_id
 
@@ -365,9 +350,7 @@ def ask(
     store = open_document_store(settings)
     if store.count_documents() == 0:
         _fail("the knowledge base is empty: run `supportbot sync` first")
-    engine = db.create_db_engine(settings.resolved_database_url)
-    if settings.auto_migrate:
-        db.upgrade(engine)
+    engine = open_engine(settings)
     service = AnsweringService(settings, store)
     streaming = settings.llm_configured and not as_json
     started = time.perf_counter()
@@ -424,12 +407,9 @@ def report(
     """Questions, answered vs abstained, 👍 rate, hand-offs and the top knowledge gaps."""
     from finetune_data.harvest import sentence_embedder
     from finetune_data.report import build_report, render
-    from supportbot import db
 
     settings = _settings(ctx)
-    engine = db.create_db_engine(settings.resolved_database_url)
-    if settings.auto_migrate:
-        db.upgrade(engine)
+    engine = open_engine(settings)
     result = build_report(engine, sentence_embedder(settings), days=days)
     if as_json:
         console.print_json(json.dumps(result.as_dict()))
@@ -448,24 +428,40 @@ def report(
 
 
 @app.command()
-def train(ctx: typer.Context) -> None:
-    """Export curated pairs, LoRA-train, evaluate against the live model, promote if better."""
+def train(
+    ctx: typer.Context,
+    wait: Annotated[
+        bool,
+        typer.Option(
+            help="With the openai backend, wait for the job and evaluate it here; "
+            "--no-wait leaves that to the scheduler."
+        ),
+    ] = True,
+) -> None:
+    """Export curated pairs, fine-tune, evaluate against the live model, promote if better."""
     from finetune_data.harvest import sentence_embedder
     from finetune_data.pipeline import TrainingError
     from finetune_data.pipeline import train as run_training
-    from supportbot import db
 
     settings = _settings(ctx)
-    engine = db.create_db_engine(settings.resolved_database_url)
-    if settings.auto_migrate:
-        db.upgrade(engine)
+    engine = open_engine(settings)
     try:
         outcome = run_training(
-            settings, engine, sentence_embedder(settings), lambda m: console.print(f"• {m}")
+            settings,
+            engine,
+            sentence_embedder(settings),
+            lambda m: console.print(f"• {m}"),
+            wait=wait,
         )
     except TrainingError as error:
         _fail(str(error))
     decision = outcome.decision
+    if decision is None:
+        console.print(
+            f"Run {outcome.run.id} is still training ({outcome.run.external_id}); the scheduler "
+            "follows it and evaluates the model when it is done."
+        )
+        return
     table = Table("model", "similarity to gold", "valid citations")
     for scored in (decision.candidate, decision.live):
         table.add_row(scored.model, f"{scored.similarity:.3f}", f"{scored.citations:.0%}")
@@ -475,23 +471,24 @@ def train(ctx: typer.Context) -> None:
 
 
 @app.command()
-def scheduler() -> None:
-    """Run the scheduler process (sync, harvest, training, reports)."""
-    _not_available("scheduler", "the scheduler")
+def scheduler(ctx: typer.Context) -> None:
+    """Run the scheduler process (sync, harvest, training, reports). Run exactly one;
+    a second one waits as a standby and takes over if the first dies."""
+    import signal
+    import threading
 
+    from scheduler.process import ConfigurationError
+    from scheduler.process import run as run_scheduler
 
-_ANY_ARGS = {"allow_extra_args": True, "ignore_unknown_options": True}
-
-
-def _pending_group(name: str, help_text: str, feature: str) -> None:
-    """Register a command group whose feature has not landed: every use says so."""
-
-    @app.command(name, help=help_text, context_settings=_ANY_ARGS)
-    def _pending(ctx: typer.Context) -> None:
-        _not_available(" ".join([name, *ctx.args]), feature)
-
-
-_pending_group("jobs", "Scheduled jobs (list, run now).", "the scheduler")
+    settings = _settings(ctx)
+    engine = open_engine(settings)
+    stop = threading.Event()
+    for number in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(number, lambda *_: stop.set())
+    try:
+        run_scheduler(settings, engine, stop)
+    except ConfigurationError as error:
+        _fail(f"invalid schedule: {error}", code=2)
 
 
 def main() -> None:

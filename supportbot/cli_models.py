@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import getpass
 import json
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-console = Console()
-err_console = Console(stderr=True)
+from supportbot.cli_common import console, open_engine
+from supportbot.cli_common import fail as _fail
 
 models_app = typer.Typer(
     help="Model registry (list, register, promote, rollback).", no_args_is_help=True
@@ -21,18 +20,7 @@ Reason = Annotated[str | None, typer.Option(help="Why, for the record.")]
 
 
 def _engine(ctx: typer.Context) -> Any:
-    from supportbot import db
-
-    settings = ctx.obj
-    engine = db.create_db_engine(settings.resolved_database_url)
-    if settings.auto_migrate:
-        db.upgrade(engine)
-    return engine
-
-
-def _fail(message: str) -> NoReturn:
-    err_console.print(f"[bold red]Error:[/] {message}")
-    raise typer.Exit(1)
+    return open_engine(ctx.obj)
 
 
 @models_app.command("list")

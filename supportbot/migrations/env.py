@@ -7,6 +7,12 @@ from supportbot import models  # noqa: F401  (registers the tables)
 
 target_metadata = SQLModel.metadata
 MIGRATION_LOCK_ID = 0x5B0C_0001  # arbitrary, fixed: identifies supportbot's migration lock
+# Tables other libraries own in our database: APScheduler's job store creates its own.
+FOREIGN_TABLES = {"apscheduler_jobs"}
+
+
+def include_object(obj, name, type_, reflected, compare_to) -> bool:
+    return not (type_ == "table" and name in FOREIGN_TABLES)
 
 
 def run_migrations() -> None:
@@ -22,6 +28,7 @@ def run_migrations() -> None:
             # SQLite cannot ALTER most things; batch mode rebuilds tables instead.
             render_as_batch=connection.dialect.name == "sqlite",
             compare_type=True,
+            include_object=include_object,
         )
         with context.begin_transaction():
             if connection.dialect.name == "postgresql":

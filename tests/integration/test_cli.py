@@ -124,17 +124,10 @@ def test_db_upgrade_reports_an_unreachable_database_without_leaking_it() -> None
     assert "Traceback" not in result.stderr
 
 
-@pytest.mark.parametrize(
-    "args",
-    [
-        ["scheduler"],
-        ["jobs", "list"],
-    ],
-)
-def test_unbuilt_features_say_so_and_do_nothing(args: list[str]) -> None:
-    result = supportbot(*args)
+def test_scheduler_refuses_a_bad_schedule_before_starting() -> None:
+    result = supportbot("scheduler", env={"SUPPORTBOT_SCHEDULE_HARVEST": "every so often"})
     assert result.returncode == 2
-    assert "not available in this version" in result.stderr
+    assert "invalid schedule: harvest: 'every so often' is not" in result.stderr
 
 
 def test_sync_indexes_the_sample_knowledge_then_search_finds_it(isolated_settings: Path) -> None:

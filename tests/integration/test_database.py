@@ -34,6 +34,8 @@ EXPECTED_TABLES = {
     "channel_setting",
     "harvest_run",
     "model_change",
+    "job_run",
+    "lease",
     "feedback",
     "qa_pair",
     "dataset",
