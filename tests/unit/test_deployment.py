@@ -107,3 +107,10 @@ def test_dockerfile_installs_the_pinned_cpu_torch() -> None:
     runs = " ".join(arg for op, arg in dockerfile_instructions() if op == "RUN")
     assert "torch==2.13.0" in shlex.split(runs)
     assert "/whl/cpu" in runs
+
+
+def test_the_scheduler_runs_by_default_as_one_replica(compose: dict) -> None:
+    service = compose["services"]["scheduler"]
+    assert service["command"] == ["scheduler"]
+    assert "profiles" not in service, "the scheduler starts with `docker compose up`"
+    assert service.get("deploy", {}).get("replicas", 1) == 1
