@@ -262,12 +262,13 @@ class PersistentInMemoryDocumentStore(InMemoryDocumentStore):
         tokens = sorted({t for t in _tokenize([query])[0] if t in index.postings})
         if not tokens:
             return []
-        scores = (1 + BM25_K1) * np.asarray(index.bm25.get_scores(tokens), dtype=np.float32)
-        for token in tokens:
-            scores[index.postings[token]] += BM25_DELTA * index.idf[token]
         mask = self._candidates(index, filters)
-        if mask is not None:
-            scores = scores * mask
+        if mask is None:
+            scores = (1 + BM25_K1) * np.asarray(index.bm25.get_scores(tokens), dtype=np.float32)
+            for token in tokens:
+                scores[index.postings[token]] += BM25_DELTA * index.idf[token]
+        else:
+            scores = self._scoped_bm25(index, tokens, mask)
         results = []
         for position in _top(scores, top_k):
             score = float(scores[position])
@@ -277,6 +278,27 @@ class PersistentInMemoryDocumentStore(InMemoryDocumentStore):
                 score = float(expit(score / BM25_SCALING_FACTOR))
             results.append(self._result(index.documents[position], score, self.return_embedding))
         return results
+
+    def _scoped_bm25(self, index: _SearchIndex, tokens: list[str], mask: np.ndarray) -> Any:
+        """BM25+ as if the filtered documents were the whole collection.
+
+        Term weights (IDF) come from the documents in scope: inside one product's
+        manual, the product's own name is on every page and says nothing, while
+        corpus-wide it looks rare and would outweigh the words that matter.
+        """
+        in_scope = float(mask.sum())
+        scores = np.zeros(len(index.documents), dtype=np.float32)
+        for token in tokens:
+            postings = index.postings[token]
+            frequency = float(mask[postings].sum())
+            if not frequency:
+                continue
+            idf = math.log(1 + (in_scope - frequency + 0.5) / (frequency + 0.5))
+            weight = idf / index.idf[token]  # bm25s scored with the corpus-wide IDF
+            term = np.asarray(index.bm25.get_scores([token]), dtype=np.float32)
+            scores += (1 + BM25_K1) * weight * term
+            scores[postings] += BM25_DELTA * idf
+        return scores * mask
 
     def embedding_retrieval(
         self,
