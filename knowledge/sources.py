@@ -86,8 +86,16 @@ class SourceSpec(BaseModel):
         }
 
 
+class ProductSpec(BaseModel):
+    """A product's other names, for detecting it in questions (see knowledge/products.py)."""
+
+    name: str = Field(min_length=1, max_length=100)
+    aliases: list[str] = Field(default_factory=list)
+
+
 class SourcesFile(BaseModel):
     sources: list[SourceSpec]
+    products: list[ProductSpec] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _unique_names(self) -> SourcesFile:
@@ -112,6 +120,10 @@ def resolve_sources_file(sources_file: Path | None, data_dir: Path) -> Path:
 
 def load_sources(path: Path) -> list[SourceSpec]:
     """Read and validate a sources file; relative paths are taken from its folder."""
+    return load_sources_file(path).sources
+
+
+def load_sources_file(path: Path) -> SourcesFile:
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError as error:
@@ -128,7 +140,7 @@ def load_sources(path: Path) -> list[SourceSpec]:
     for source in parsed.sources:
         if source.path is not None and not source.path.is_absolute():
             source.path = (path.parent / source.path).resolve()
-    return parsed.sources
+    return parsed
 
 
 @dataclass
