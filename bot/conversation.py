@@ -78,6 +78,28 @@ class Scope:
         ]
         return " · ".join(parts) or None
 
+    @property
+    def display(self) -> str | None:
+        """What the asker sees: "Galaxy S10" or "Galaxy S10 · kind: manual"."""
+        parts = [", ".join(self.products)] if self.products else []
+        others = (("kind", self.kinds), ("tags", self.tags))
+        parts += [f"{name}: {', '.join(values)}" for name, values in others if values]
+        return " · ".join(parts) or None
+
+    @classmethod
+    def from_label(cls, label: str | None) -> Scope:
+        """The scope a stored label describes (the inverse of `label`)."""
+        values: dict[str, tuple[str, ...]] = {}
+        for part in (label or "").split(" · "):
+            name, _, listed = part.partition(": ")
+            field = {"product": "products", "kind": "kinds", "tags": "tags"}.get(name)
+            if field and listed:
+                values[field] = tuple(v for v in listed.split(", ") if v)
+        return cls(**values)
+
+    def with_products(self, products: tuple[str, ...]) -> Scope:
+        return Scope(kinds=self.kinds, tags=self.tags, products=products)
+
 
 class Conversation:
     """Answers questions and keeps the record of exchanges and feedback."""
@@ -193,6 +215,18 @@ class Conversation:
                 select(Exchange.id).where(Exchange.conversation_id == conversation_id).limit(1)
             ).first()
         return found is not None
+
+    def thread_products(self, conversation_id: str) -> tuple[str, ...]:
+        """The products the conversation's latest scoped answer was for."""
+        with Session(self.engine) as session:
+            labels = session.exec(
+                select(Exchange.scope)
+                .where(Exchange.conversation_id == conversation_id)
+                .where(col(Exchange.scope).is_not(None))
+                .order_by(col(Exchange.id).desc())
+                .limit(1)
+            ).all()
+        return Scope.from_label(labels[0]).products if labels else ()
 
     def history(self, conversation_id: str, limit: int = 6) -> list[Turn]:
         """Earlier questions and answers of a conversation, oldest first."""

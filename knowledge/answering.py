@@ -83,6 +83,7 @@ class Citation:
     source: str | None
     score: float | None
     excerpt: str
+    product: str | None = None
 
     @classmethod
     def from_document(cls, number: int, document: Document) -> Citation:
@@ -97,6 +98,7 @@ class Citation:
             source=meta.get("source"),
             score=round(document.score, 4) if document.score is not None else None,
             excerpt=_excerpt(document.content or ""),
+            product=meta.get("product"),
         )
 
 

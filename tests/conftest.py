@@ -41,3 +41,46 @@ def sample_knowledge(tmp_path_factory: pytest.TempPathFactory) -> Path:
     store = open_document_store(settings)
     KnowledgeSync(settings, store).sync(load_sources(SAMPLE_SOURCES_FILE))
     return data_dir
+
+
+CAM_MANUAL = """# Nimbus Cam manual
+
+## Resetting the camera
+
+To factory reset the Nimbus Cam, press the pinhole Reset button on its base for
+5 seconds with a SIM tool until the ring light blinks orange. The camera forgets its
+Wi-Fi network and its recordings stay on the SD card.
+
+## Night vision
+
+The Nimbus Cam switches to infrared night vision automatically in the dark.
+"""
+
+
+@pytest.fixture(scope="session")
+def two_products_knowledge(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data directory whose sources document two products, Nimbus Hub and Nimbus Cam
+    (with aliases), synced into the embedded store."""
+    from knowledge.sources import SAMPLE_SOURCES_FILE, load_sources
+    from knowledge.stores import open_document_store
+    from knowledge.sync import KnowledgeSync
+    from supportbot.settings import Settings
+
+    data_dir = tmp_path_factory.mktemp("two-products")
+    (data_dir / "cam").mkdir()
+    (data_dir / "cam" / "manual.md").write_text(CAM_MANUAL, encoding="utf-8")
+    hub_manual = SAMPLE_SOURCES_FILE.parent / "manual"
+    (data_dir / "sources.yaml").write_text(
+        "sources:\n"
+        f"  - {{name: hub, kind: manual, type: folder, path: {hub_manual}, product: Nimbus Hub}}\n"
+        "  - {name: cam, kind: manual, type: folder, path: cam, product: Nimbus Cam}\n"
+        "products:\n"
+        "  - {name: Nimbus Cam, aliases: [camera, NC-10]}\n"
+        "  - {name: Nimbus Hub, aliases: [hub, NH-200]}\n",
+        encoding="utf-8",
+    )
+    settings = Settings(data_dir=data_dir)
+    KnowledgeSync(settings, open_document_store(settings)).sync(
+        load_sources(data_dir / "sources.yaml")
+    )
+    return data_dir

@@ -21,6 +21,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.conversation import AnswerStream, Conversation, Scope
+from bot.scoping import Scoper
 from bot.slack import blocks, dedupe
 from bot.slack.handoff import HandOff
 from bot.slack.questions import clean_text
@@ -38,6 +39,7 @@ FAILED_TEXT = (
     "I'm handing your question to a person on the support team."
 )
 EMPTY_TEXT = "Ask me a question about the product and I'll answer from the docs."
+WHICH_PRODUCT = "Which product is this about?"
 
 SetStatus = Callable[[str], Awaitable[object]]
 
@@ -56,6 +58,7 @@ class Question:
     claim_keys: list[str] = field(default_factory=list)
     status: SetStatus | None = None  # assistant threads show "is thinking…"
     follow_up: bool = False
+    scope_chosen: bool = False  # picked by the asker: no detection, no asking again
 
     @property
     def conversation_id(self) -> str:
@@ -69,11 +72,13 @@ class SlackAnswers:
         conversation: Conversation,
         pool: ThreadPoolExecutor,
         hand_off: HandOff,
+        scoper: Scoper | None = None,
     ) -> None:
         self.settings = settings
         self.conversation = conversation
         self.pool = pool
         self.hand_off = hand_off
+        self.scoper = scoper or Scoper(settings, conversation)
 
     async def respond(self, client: AsyncWebClient, question: Question) -> None:
         try:
@@ -90,11 +95,37 @@ class SlackAnswers:
         if not text:
             await _post(client, question, EMPTY_TEXT)
             return
+        if not question.scope_chosen:
+            decision = await asyncio.to_thread(
+                self.scoper.resolve, question.scope, question.conversation_id, text
+            )
+            if decision.needs_choice and len(text) <= blocks.MAX_PICKED_QUESTION:
+                await self._ask_which_product(client, question, text, list(decision.choices))
+                return
+            question.scope = decision.scope
         await self._show_working(client, question)
         try:
             await self._answer(client, question, text)
         finally:
             await self._stop_working(client, question)
+
+    async def _ask_which_product(
+        self, client: AsyncWebClient, question: Question, text: str, choices: list[str]
+    ) -> None:
+        """Two products are plausible: one click instead of a guess."""
+        picker = blocks.product_picker(text, choices, WHICH_PRODUCT)
+        try:
+            await client.chat_postMessage(
+                channel=question.channel_id,
+                thread_ts=question.thread_ts,
+                text=f"{WHICH_PRODUCT} ({', '.join(choices)})",
+                blocks=picker,
+            )
+        except SlackApiError as error:
+            log.error("slack.post_failed", error=_slack_error(error))
+
+    def can_change_product(self, scope: Scope) -> bool:
+        return bool(scope.products) and len(self.scoper.products) > 1
 
     async def _answer(self, client: AsyncWebClient, question: Question, text: str) -> None:
         history = await self._history(client, question) if question.follow_up else []
@@ -113,7 +144,12 @@ class SlackAnswers:
             answer = Answer(FAILED_TEXT, [], "abstained", question=text, standalone_question=text)
         total_ms = (time.perf_counter() - started) * 1000
         exchange_id = await self._record(answer, question, total_ms, error)
-        reply_ts = await writer.finish(answer, exchange_id, question.scope.label)
+        reply_ts = await writer.finish(
+            answer,
+            exchange_id,
+            question.scope.display,
+            change=self.can_change_product(question.scope),
+        )
         if reply_ts and exchange_id is not None:
             await asyncio.to_thread(self.conversation.set_reply_ts, exchange_id, reply_ts)
         if answer.abstained and self.settings.slack_auto_handoff and exchange_id is not None:
@@ -250,20 +286,24 @@ class AnswerWriter:
             self._last_update = time.monotonic()
 
     async def finish(
-        self, answer: Answer, exchange_id: int | None, scope_label: str | None
+        self,
+        answer: Answer,
+        exchange_id: int | None,
+        scope_label: str | None,
+        change: bool = False,
     ) -> str | None:
         """Complete the message with sources and buttons; returns its ts."""
         try:
             if self.stream is not None:
                 try:
-                    closing = blocks.closing_blocks(answer, exchange_id, scope_label)
+                    closing = blocks.closing_blocks(answer, exchange_id, scope_label, change)
                     await self.stream.stop(blocks=closing)
                     self.ts = self.stream.ts
                     if answer.text.strip() == self.text.strip():
                         return self.ts
                 except (SlackApiError, SlackRequestError) as error:
                     self._stop_streaming(error)
-            full = blocks.answer_blocks(answer.text, answer, exchange_id, scope_label)
+            full = blocks.answer_blocks(answer.text, answer, exchange_id, scope_label, change)
             fallback = blocks.to_mrkdwn(answer.text)[:3000]
             if self.ts is not None:
                 await self.client.chat_update(

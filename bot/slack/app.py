@@ -21,7 +21,7 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.conversation import Conversation
-from bot.slack import dedupe, feedback
+from bot.slack import dedupe, feedback, products
 from bot.slack.answers import Question, SlackAnswers
 from bot.slack.channels import ChannelSettings
 from bot.slack.commands import register_commands
@@ -94,6 +94,7 @@ def build_slack_app(
     feedback.register(app, conversation, hand_off, leads)
     register_commands(app, channels, leads)
     register_curation(app, conversation, leads)
+    products.register(app, answers, channels)
 
     @app.error
     async def on_error(error: Exception, body: dict[str, Any]) -> None:

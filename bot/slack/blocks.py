@@ -20,6 +20,10 @@ from knowledge.answering import Answer, Citation
 ACTION_HELPFUL = "feedback_up"
 ACTION_NOT_HELPFUL = "feedback_down"
 ACTION_HANDOFF = "handoff"
+ACTION_CHANGE_PRODUCT = "scope_change"
+ACTION_CHOOSE_PRODUCT = "scope_choice"  # prefix: one action id per button of a picker
+ALL_PRODUCTS = ""  # a picker value: search every product
+MAX_PICKED_QUESTION = 1800  # a button value holds at most 2,000 characters
 FEEDBACK_MODAL = "feedback_modal"
 
 SECTION_LIMIT = 3000  # characters of text in one section block
@@ -102,8 +106,8 @@ def source_line(citation: Citation) -> str:
         details.append(f"update, {dated[:10]}" if dated else "update")
     elif citation.kind == "verified_answer":
         details.append("verified answer")
-    if citation.source:
-        details.append(escape(citation.source))
+    if citation.product or citation.source:  # which product the source belongs to
+        details.append(escape(citation.product or citation.source or ""))
     suffix = f" · {' · '.join(details)}" if details else ""
     return f"[{citation.number}] {linked}{suffix}"
 
@@ -115,7 +119,7 @@ def sources_blocks(citations: list[Citation]) -> list[Block]:
     return [context_block("*Sources*\n" + "\n".join(lines))]
 
 
-def feedback_actions(exchange_id: int, handoff: bool = True) -> Block:
+def feedback_actions(exchange_id: int, handoff: bool = True, change: bool = False) -> Block:
     value = str(exchange_id)
     buttons: list[Block] = [
         _button(":+1: Helpful", ACTION_HELPFUL, value),
@@ -123,7 +127,30 @@ def feedback_actions(exchange_id: int, handoff: bool = True) -> Block:
     ]
     if handoff:
         buttons.append(_button("Talk to a human", ACTION_HANDOFF, value))
+    if change:
+        buttons.append(_button("Change product", ACTION_CHANGE_PRODUCT, value))
     return {"type": "actions", "block_id": f"feedback:{exchange_id}", "elements": buttons}
+
+
+def product_picker(question: str, products: list[str], prompt: str) -> list[Block]:
+    """One click answers `question` for the chosen product (or for all of them)."""
+    quoted = escape(question[:200]) + ("…" if len(question) > 200 else "")
+    choices = [*products, ALL_PRODUCTS]
+    rows = [choices[i : i + 25] for i in range(0, len(choices), 25)]  # Slack's limit
+    picker: list[Block] = [section(f"{prompt}\n>{quoted}")]
+    for row_number, row in enumerate(rows):
+        buttons = [
+            _button(
+                (product or "All products")[:75],
+                f"{ACTION_CHOOSE_PRODUCT}:{row_number}:{i}",
+                json.dumps({"q": question[:MAX_PICKED_QUESTION], "p": product}),
+            )
+            for i, product in enumerate(row)
+        ]
+        picker.append(
+            {"type": "actions", "block_id": f"scope_picker:{row_number}", "elements": buttons}
+        )
+    return picker
 
 
 def _button(text: str, action_id: str, value: str) -> Block:
@@ -135,8 +162,11 @@ def _button(text: str, action_id: str, value: str) -> Block:
     }
 
 
-def closing_blocks(answer: Answer, exchange_id: int | None, scope_label: str | None) -> list[Block]:
-    """What follows the answer text: note, sources, scope and the feedback buttons."""
+def closing_blocks(
+    answer: Answer, exchange_id: int | None, scope_label: str | None, change: bool = False
+) -> list[Block]:
+    """What follows the answer text: note, sources, scope and the feedback buttons
+    (with "Change product" when `change`: other products could answer too)."""
     blocks: list[Block] = []
     if answer.mode == "excerpts" and answer.note is None:
         blocks.append(context_block("_No language model is configured: these are excerpts._"))
@@ -144,14 +174,18 @@ def closing_blocks(answer: Answer, exchange_id: int | None, scope_label: str | N
     if scope_label:
         blocks.append(context_block(f"Answering for: {escape(scope_label)}"))
     if exchange_id is not None:
-        blocks.append(feedback_actions(exchange_id, handoff=not answer.abstained))
+        blocks.append(feedback_actions(exchange_id, handoff=not answer.abstained, change=change))
     return blocks
 
 
 def answer_blocks(
-    text: str, answer: Answer, exchange_id: int | None, scope_label: str | None
+    text: str,
+    answer: Answer,
+    exchange_id: int | None,
+    scope_label: str | None,
+    change: bool = False,
 ) -> list[Block]:
-    return _sections(to_mrkdwn(text)) + closing_blocks(answer, exchange_id, scope_label)
+    return _sections(to_mrkdwn(text)) + closing_blocks(answer, exchange_id, scope_label, change)
 
 
 def notice_blocks(text: str) -> list[Block]:

@@ -25,6 +25,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.conversation import AnswerStream, Conversation, Scope
+from bot.scoping import Scoper
 from bot.web.guard import Guard
 from knowledge.answering import MAX_QUESTION_CHARS, Answer, Citation, Turn
 from supportbot.models import Rating, Surface
@@ -37,6 +38,7 @@ log = structlog.stdlib.get_logger(__name__)
 
 MAX_BODY_BYTES = 64 * 1024
 WEB_CHANNEL = "web"
+WHICH_PRODUCT = "Which product is this about?"
 CONVERSATION_PATTERN = r"^web-[0-9a-f]{32}$"
 
 P = ParamSpec("P")
@@ -55,6 +57,10 @@ class ChatRequest(BaseModel):
     product: Annotated[str, StringConstraints(max_length=255)] | None = Field(
         default=None, description="Answer only from this product's sources."
     )
+    any_product: bool = Field(
+        default=False,
+        description="The asker chose to search every product: no detection, no question back.",
+    )
 
 
 class Source(BaseModel):
@@ -65,6 +71,7 @@ class Source(BaseModel):
     published_at: str | None = Field(description="Set for dated updates.")
     kind: str | None
     source: str | None
+    product: str | None = Field(default=None, description="The product the source documents.")
     excerpt: str
 
     @classmethod
@@ -77,19 +84,31 @@ class Source(BaseModel):
             published_at=citation.published_at,
             kind=citation.kind,
             source=citation.source,
+            product=citation.product,
             excerpt=citation.excerpt,
         )
 
 
 class ChatResponse(BaseModel):
-    conversation_id: str
+    conversation_id: str | None = Field(
+        description="Null only when a clarifying question comes back for a new conversation."
+    )
     exchange_id: int | None = Field(description="For feedback; null if it was not stored.")
     answer: str = Field(description="Markdown.")
     answer_html: str = Field(description="The answer rendered to safe HTML.")
-    mode: Literal["generated", "excerpts", "abstained"]
+    mode: Literal["generated", "excerpts", "abstained", "clarify"] = Field(
+        description="clarify: several products fit; ask again with one of `choices` as "
+        "`product` (or `any_product`)."
+    )
     note: str | None
     scope: str | None
+    products: list[str] = Field(default_factory=list, description="The products answered for.")
+    choices: list[str] = Field(default_factory=list, description="With mode clarify.")
     sources: list[Source]
+
+
+class ProductsResponse(BaseModel):
+    products: list[str] = Field(description="Every product of the knowledge base.")
 
 
 class FeedbackRequest(BaseModel):
@@ -118,6 +137,8 @@ class Prepared:
     conversation_id: str
     history: list[Turn]
     scope: Scope
+    choices: tuple[str, ...] = ()  # several products fit: ask instead of answering
+    new_conversation: bool = False
 
 
 class StatusResponse(BaseModel):
@@ -143,6 +164,7 @@ def build_api(
     slack: SlackBot | None,
 ) -> tuple[APIRouter, ThreadPoolExecutor]:
     pool = ThreadPoolExecutor(max_workers=settings.web_answer_workers, thread_name_prefix="web")
+    scoper = Scoper(settings, conversation)
     router = APIRouter(
         prefix="/api",
         tags=["chat"],
@@ -160,8 +182,31 @@ def build_api(
                 raise HTTPException(404, f"Unknown conversation {conversation_id!r}.")
         else:
             conversation_id = f"web-{uuid.uuid4().hex}"
-        scope = Scope(products=(request.product,)) if request.product else Scope()
-        return Prepared(request.message, conversation_id, history, scope)
+        explicit = Scope(products=(request.product,)) if request.product else Scope()
+        if request.any_product:
+            return Prepared(request.message, conversation_id, history, explicit, (), not history)
+        decision = await run_db(scoper.resolve, explicit, conversation_id, request.message)
+        return Prepared(
+            request.message,
+            conversation_id,
+            history,
+            decision.scope,
+            decision.choices,
+            new_conversation=not history,
+        )
+
+    def clarify(question: Prepared) -> ChatResponse:
+        return ChatResponse(
+            conversation_id=None if question.new_conversation else question.conversation_id,
+            exchange_id=None,
+            answer=WHICH_PRODUCT,
+            answer_html=render_html(WHICH_PRODUCT),
+            mode="clarify",
+            note=None,
+            scope=None,
+            choices=list(question.choices),
+            sources=[],
+        )
 
     async def finish(question: Prepared, answer: Answer, started: float) -> ChatResponse:
         exchange_id = None
@@ -185,6 +230,7 @@ def build_api(
             mode=answer.mode,
             note=answer.note,
             scope=question.scope.label,
+            products=list(question.scope.products),
             sources=[Source.of(c) for c in answer.citations],
         )
 
@@ -192,7 +238,10 @@ def build_api(
 
     @router.post("/chat", dependencies=limited)
     async def chat(question: Prepared = asked) -> ChatResponse:
-        """Ask a question; the whole answer comes back at once."""
+        """Ask a question; the whole answer comes back at once (or, when several
+        products fit the question, `mode` clarify with the `choices`)."""
+        if question.choices:
+            return clarify(question)
         started = time.perf_counter()
         loop = asyncio.get_running_loop()
         answer = await loop.run_in_executor(
@@ -208,6 +257,9 @@ def build_api(
         """Ask a question; the answer streams as Server-Sent Events: `start`
         (`{"conversation_id"}`), any number of `token` (a piece of the answer's text),
         then `done` (the object `/api/chat` returns) or `error` (`{"detail"}`)."""
+        if question.choices:  # nothing to stream: the page asks which product
+            yield ServerSentEvent(event="done", data=clarify(question).model_dump())
+            return
         yield ServerSentEvent(event="start", data={"conversation_id": question.conversation_id})
         started = time.perf_counter()
         stream = AnswerStream(conversation, pool, question.text, question.history, question.scope)
@@ -221,6 +273,11 @@ def build_api(
             return
         response = await finish(question, answer, started)
         yield ServerSentEvent(event="done", data=response.model_dump())
+
+    @router.get("/products")
+    async def products() -> ProductsResponse:
+        """The products questions can be scoped to (for a product picker)."""
+        return ProductsResponse(products=scoper.products)
 
     @router.post("/feedback", dependencies=limited)
     async def feedback(request: FeedbackRequest) -> StatusResponse:

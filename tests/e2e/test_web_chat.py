@@ -37,7 +37,7 @@ def test_ask_see_the_streamed_answer_with_sources_and_rate_it(
         with serve(app) as url:
             page = browser.new_page(viewport={"width": 420, "height": 780})  # phone width
             page.goto(f"{url}/?product=Nimbus%20Hub")
-            assert page.locator("#scope").inner_text() == "Answering for: Nimbus Hub"
+            assert page.locator("#scope").inner_text() == "Answering for: Nimbus Hub · change"
 
             page.locator("#question").fill("How do I factory reset the Nimbus Hub?")
             page.keyboard.press("Enter")  # keyboard-only: Enter sends

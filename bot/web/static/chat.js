@@ -4,7 +4,9 @@
   "use strict";
   const base = new URL(document.currentScript.src).pathname.replace(/\/static\/chat\.js$/, "");
   const params = new URLSearchParams(location.search);
-  const product = params.get("product") || null;
+  let product = params.get("product") || null; // the widget's parameter, or a pick
+  let anyProduct = false;
+  let lastQuestion = null;
   const token = document.querySelector('meta[name="supportbot-token"]').content;
   const messages = document.getElementById("messages");
   const form = document.getElementById("ask");
@@ -14,10 +16,58 @@
   let conversationId = null;
   let lastExchangeId = null;
 
-  if (product) {
-    const scope = document.getElementById("scope");
-    scope.textContent = `Answering for: ${product}`;
+  const scope = document.getElementById("scope");
+
+  // "Answering for: Galaxy S10 · change"
+  function showScope(products) {
+    scope.replaceChildren();
+    if (!products.length) {
+      scope.hidden = true;
+      return;
+    }
+    scope.append(document.createTextNode(`Answering for: ${products.join(", ")} · `));
+    const change = document.createElement("button");
+    change.type = "button";
+    change.className = "link";
+    change.textContent = "change";
+    change.setAttribute("aria-label", "Choose another product");
+    change.addEventListener("click", offerProducts);
+    scope.append(change);
     scope.hidden = false;
+  }
+  if (product) showScope([product]);
+
+  async function offerProducts() {
+    try {
+      const response = await fetch(`${base}/api/products`, { headers: headers() });
+      if (!response.ok) throw new Error(await problem(response));
+      const { products } = await response.json();
+      const item = add("bot", "Which product should I answer for?");
+      item.append(picker(products.filter((p) => p !== product), item));
+    } catch (error) {
+      add("bot error", error.message);
+    }
+  }
+
+  // One button per product, plus "All products"; a click (re-)asks the last question.
+  function picker(choices, item) {
+    const box = document.createElement("div");
+    box.className = "choices";
+    box.setAttribute("role", "group");
+    box.setAttribute("aria-label", "Products");
+    for (const choice of [...choices, null]) {
+      const label = choice ?? "All products";
+      const b = button(label, choice ? `Answer for ${choice}` : "Search every product");
+      b.addEventListener("click", () => {
+        product = choice;
+        anyProduct = choice === null;
+        box.remove();
+        item.querySelector(".text").textContent = `Answering for: ${label}`;
+        if (lastQuestion) ask(lastQuestion, true);
+      });
+      box.append(b);
+    }
+    return box;
   }
 
   function headers() {
@@ -89,11 +139,13 @@
       note.textContent = result.note;
       item.append(note);
     }
-    if (result.sources.length) item.append(renderSources(result.sources));
+    // Unscoped answers say which product each source documents.
+    const withProducts = !result.products.length;
+    if (result.sources.length) item.append(renderSources(result.sources, withProducts));
     if (result.exchange_id !== null) item.append(renderFeedback(result.exchange_id));
   }
 
-  function renderSources(sources) {
+  function renderSources(sources, withProducts) {
     const list = document.createElement("ol");
     list.className = "sources";
     list.setAttribute("aria-label", "Sources");
@@ -110,6 +162,12 @@
         entry.append(target);
       }
       target.append(document.createTextNode(label));
+      if (withProducts && source.product) {
+        const owner = document.createElement("span");
+        owner.className = "product";
+        owner.textContent = ` · ${source.product}`;
+        entry.append(owner);
+      }
       if (source.kind === "update" && source.published_at) {
         const date = document.createElement("span");
         date.className = "date";
@@ -180,8 +238,9 @@
     return b;
   }
 
-  async function ask(question) {
-    add("user", question);
+  async function ask(question, again = false) {
+    if (!again) add("user", question);
+    lastQuestion = question;
     const item = add("bot streaming", "");
     item.dataset.tokens = "0";
     const text = item.querySelector(".text");
@@ -191,6 +250,7 @@
       const body = { message: question };
       if (conversationId) body.conversation_id = conversationId;
       if (product) body.product = product;
+      else if (anyProduct) body.any_product = true;
       const response = await post("/api/chat/stream", body);
       let streamed = "";
       await readEvents(response, (name, data) => {
@@ -200,9 +260,14 @@
           streamed += data;
           text.textContent = streamed;
           item.dataset.tokens = String(Number(item.dataset.tokens) + 1);
+        } else if (name === "done" && data.mode === "clarify") {
+          item.classList.remove("streaming");
+          text.textContent = data.answer;
+          item.append(picker(data.choices, item));
         } else if (name === "done") {
           lastExchangeId = data.exchange_id;
           renderAnswer(item, data);
+          if (data.products.length || !product) showScope(data.products);
           handoff.disabled = false;
         } else if (name === "error") {
           throw new Error(data.detail);

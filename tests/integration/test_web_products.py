@@ -1,0 +1,80 @@
+"""Product scoping on the web: the widget parameter, detection, the thread's scope, and
+the clarifying question when two products fit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from test_web_api import Web
+
+from bot.server import create_app
+from supportbot.settings import Settings
+
+BOTH = "Can the Nimbus Cam be paired with the Nimbus Hub?"
+
+
+@pytest.fixture
+def web(two_products_knowledge: Path, tmp_path: Path):
+    from app_server import serve
+
+    settings = Settings(
+        data_dir=two_products_knowledge, database_url=f"sqlite:///{tmp_path}/web.db"
+    )
+    app = create_app(settings)
+    with serve(app) as url:
+        yield Web(url, app.state.engine)
+
+
+def _chat(web: Web, **body: Any) -> dict[str, Any]:
+    response = web.post("/api/chat", body)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_the_widget_parameter_scopes_and_sources_stay_in_the_product(web: Web) -> None:
+    body = _chat(web, message="How do I factory reset it?", product="Nimbus Cam")
+    assert body["products"] == ["Nimbus Cam"]
+    assert body["sources"]
+    assert {s["product"] for s in body["sources"]} == {"Nimbus Cam"}
+    assert "pinhole" in body["answer"]
+
+
+def test_a_product_named_in_the_question_is_detected(web: Web) -> None:
+    body = _chat(web, message="How do I factory reset the NH-200?")
+    assert body["scope"] == "product: Nimbus Hub"
+    assert {s["product"] for s in body["sources"]} == {"Nimbus Hub"}
+    follow_up = _chat(
+        web, message="Does it keep my rooms?", conversation_id=body["conversation_id"]
+    )
+    assert follow_up["products"] == ["Nimbus Hub"], "the conversation keeps its product"
+
+
+def test_two_products_get_a_clarifying_question_then_the_choice_is_answered(web: Web) -> None:
+    body = _chat(web, message=BOTH)
+    assert body["mode"] == "clarify"
+    assert body["choices"] == ["Nimbus Cam", "Nimbus Hub"]
+    assert body["conversation_id"] is None
+    assert web.exchanges() == [], "no answer is recorded before the choice"
+
+    chosen = _chat(web, message=BOTH, product="Nimbus Hub")
+    assert chosen["mode"] != "clarify"
+    assert chosen["products"] == ["Nimbus Hub"]
+    everything = _chat(web, message=BOTH, any_product=True)
+    assert everything["mode"] != "clarify"
+    assert everything["products"] == []
+    assert {s["product"] for s in everything["sources"]} <= {"Nimbus Cam", "Nimbus Hub"}
+    assert [e.scope for e in web.exchanges()] == ["product: Nimbus Hub", None]
+
+
+def test_the_stream_sends_the_clarifying_question_as_done(web: Web) -> None:
+    events = web.stream({"message": BOTH})
+    assert [name for name, _ in events] == ["done"]
+    assert events[0][1]["choices"] == ["Nimbus Cam", "Nimbus Hub"]
+
+
+def test_the_products_list_feeds_the_picker(web: Web) -> None:
+    response = httpx.get(f"{web.url}/api/products", timeout=10)
+    assert response.json() == {"products": ["Nimbus Cam", "Nimbus Hub"]}
