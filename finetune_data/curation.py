@@ -9,6 +9,7 @@ the lead list; the CLI records the operator it runs as).
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -130,7 +131,8 @@ def verified_answer_document(pair: QAPair) -> Document:
             "source_id": f"verified:{pair.id}",
             "content_hash": hashlib.sha256(f"{pair.question}\n{pair.answer}".encode()).hexdigest(),
             "kind": "verified_answer",
-            "product": None,
+            # A pair answered for one product is found by searches scoped to it.
+            "product": scoped_product(pair.scope),
             "tags": [],
             "title": pair.question[:200],
             "section": "Verified answer",
@@ -139,6 +141,13 @@ def verified_answer_document(pair: QAPair) -> Document:
             "chunk_index": 0,
         },
     )
+
+
+def scoped_product(scope_label: str | None) -> str | None:
+    """The single product of a stored scope label ("product: Galaxy S10 · kind: manual")."""
+    match = re.search(r"(?:^|· )product: ([^·]+?)(?: ·|$)", scope_label or "")
+    products = match.group(1).split(", ") if match else []
+    return products[0] if len(products) == 1 else None
 
 
 def store_indexer(settings: object, store: Any = None) -> Indexer:

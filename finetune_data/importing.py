@@ -140,7 +140,7 @@ def _store(
             context=context,
             origin=PairOrigin.IMPORTED,
             status=PairStatus.APPROVED if approve else PairStatus.CANDIDATE,
-            scope=record.product,
+            scope=f"product: {record.product}" if record.product else None,
             surface="import",
             decided_by=by if approve else None,
             decided_at=now if approve else None,

@@ -56,3 +56,13 @@ def test_the_catalog_comes_from_the_sources_file(tmp_path: Path) -> None:
     catalog = load_catalog(path)
     assert catalog.products == ["Galaxy S10", "Smart TV"]
     assert catalog.detect("my sm-g973 restarts").product == "Galaxy S10"
+
+
+def test_a_verified_answer_keeps_the_single_product_it_was_answered_for() -> None:
+    from finetune_data.curation import scoped_product
+
+    assert scoped_product("product: Galaxy S10") == "Galaxy S10"
+    assert scoped_product("product: Galaxy S10 · kind: manual") == "Galaxy S10"
+    assert scoped_product("kind: manual · product: Nimbus Hub") == "Nimbus Hub"
+    assert scoped_product("product: A, B") is None
+    assert scoped_product(None) is None
