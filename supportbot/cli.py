@@ -334,6 +334,10 @@ def search(
 def ask(
     ctx: typer.Context,
     question: Annotated[str, typer.Argument(help="The question.")],
+    product: Annotated[
+        str | None,
+        typer.Option(help="Answer for this product (default: the product the question names)."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")] = False,
 ) -> None:
     """Ask a question from the terminal: the cited answer, its sources and timings."""
@@ -350,6 +354,9 @@ def ask(
     store = open_document_store(settings)
     if store.count_documents() == 0:
         _fail("the knowledge base is empty: run `supportbot sync` first")
+    if product is None:
+        product = _detected_product(settings, question)
+    filters = {"field": "meta.product", "operator": "==", "value": product} if product else None
     engine = open_engine(settings)
     service = AnsweringService(settings, store)
     streaming = settings.llm_configured and not as_json
@@ -358,12 +365,14 @@ def ask(
         answer = service.answer(
             question,
             model_id=active_model_id(engine, settings.llm_model),
+            filters=filters,
             on_token=(lambda t: console.out(t, end="", highlight=False)) if streaming else None,
         )
     except ValueError as error:  # empty or oversized question
         _fail(str(error), code=2)
     total_ms = (time.perf_counter() - started) * 1000
-    exchange_id = record_exchange(engine, answer, Surface.CLI, total_ms=total_ms)
+    scope = f"product: {product}" if product else None
+    exchange_id = record_exchange(engine, answer, Surface.CLI, total_ms=total_ms, scope=scope)
     engine.dispose()
 
     if as_json:
@@ -393,6 +402,28 @@ def ask(
         f"\n[dim]{answer.mode} · model {answer.model_id or '-'} · {stages} · "
         f"total {total_ms:.0f} ms · exchange {exchange_id}[/]"
     )
+
+
+def _detected_product(settings: Settings, question: str) -> str | None:
+    from knowledge.products import load_catalog
+    from knowledge.sources import SourcesFileError, resolve_sources_file
+
+    try:
+        catalog = load_catalog(
+            resolve_sources_file(settings.sources_file, settings.resolved_data_dir)
+        )
+    except SourcesFileError:
+        return None
+    detected = catalog.detect(question)
+    if detected.ambiguous:
+        _fail(
+            f"the question names several products ({', '.join(detected.products)}): "
+            "choose one with --product",
+            code=2,
+        )
+    if detected.product:
+        err_console.print(f"Answering for: {detected.product} (named in the question)")
+    return detected.product
 
 
 @app.command()

@@ -3,6 +3,7 @@ the clarifying question when two products fit."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -78,3 +79,23 @@ def test_the_stream_sends_the_clarifying_question_as_done(web: Web) -> None:
 def test_the_products_list_feeds_the_picker(web: Web) -> None:
     response = httpx.get(f"{web.url}/api/products", timeout=10)
     assert response.json() == {"products": ["Nimbus Cam", "Nimbus Hub"]}
+
+
+def test_the_cli_scopes_to_the_named_product_or_asks_for_one(
+    two_products_knowledge: Path, tmp_path: Path
+) -> None:
+    from test_cli import supportbot
+
+    env = {
+        "SUPPORTBOT_DATA_DIR": str(two_products_knowledge),
+        "SUPPORTBOT_DATABASE_URL": f"sqlite:///{tmp_path}/cli.db",
+    }
+    named = supportbot("ask", "How do I factory reset the camera?", "--json", env=env)
+    assert named.returncode == 0, named.stderr
+    assert "Answering for: Nimbus Cam" in named.stderr
+    assert {s["product"] for s in json.loads(named.stdout)["citations"]} == {"Nimbus Cam"}
+    chosen = supportbot("ask", BOTH, "--product", "Nimbus Hub", "--json", env=env)
+    assert {s["product"] for s in json.loads(chosen.stdout)["citations"]} <= {"Nimbus Hub"}
+    both = supportbot("ask", BOTH, env=env)
+    assert both.returncode == 2
+    assert "choose one with --product" in both.stderr
