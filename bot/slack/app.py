@@ -20,7 +20,7 @@ from slack_bolt.async_app import AsyncApp, AsyncAssistant, AsyncBoltContext
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.conversation import Conversation
+from bot.conversation import Conversation, Scope
 from bot.slack import dedupe, feedback, products
 from bot.slack.answers import Question, SlackAnswers
 from bot.slack.channels import ChannelSettings
@@ -123,17 +123,7 @@ def _register_questions(app: AsyncApp, answers: SlackAnswers, channels: ChannelS
         follow_up: bool,
     ) -> None:
         policy = await asyncio.to_thread(channels.policy, event.get("channel"))
-        question = Question(
-            channel_id=event["channel"],
-            message_ts=event["ts"],
-            thread_ts=thread_ts,
-            user_id=event.get("user"),
-            team_id=event.get("team") or context.team_id,
-            text=event.get("text") or "",
-            scope=policy.scope,
-            claim_keys=_event_keys(body, event),
-            follow_up=follow_up,
-        )
+        question = _question(body, event, context, thread_ts, follow_up, policy.scope)
         await answers.respond(client, question)
 
     @app.event("app_mention")
@@ -204,21 +194,33 @@ def _register_assistant(app: AsyncApp, answers: SlackAnswers, channels: ChannelS
         follow_up = await asyncio.to_thread(answers.conversation.has_exchanges, conversation_id)
         if not follow_up:
             await set_title(clean_text(event.get("text") or "")[:100] or "Question")
-        question = Question(
-            channel_id=event["channel"],
-            message_ts=event["ts"],
-            thread_ts=event["thread_ts"],
-            user_id=event.get("user"),
-            team_id=event.get("team") or context.team_id,
-            text=event.get("text") or "",
-            scope=(await asyncio.to_thread(channels.policy, None)).scope,
-            claim_keys=_event_keys(body, event),
-            status=set_status,
-            follow_up=follow_up,
-        )
+        policy = await asyncio.to_thread(channels.policy, None)
+        question = _question(body, event, context, event["thread_ts"], follow_up, policy.scope)
+        question.status = set_status
         await answers.respond(client, question)
 
     app.assistant(assistant)
+
+
+def _question(
+    body: dict[str, Any],
+    event: dict[str, Any],
+    context: AsyncBoltContext,
+    thread_ts: str,
+    follow_up: bool,
+    scope: Scope,
+) -> Question:
+    return Question(
+        channel_id=event["channel"],
+        message_ts=event["ts"],
+        thread_ts=thread_ts,
+        user_id=event.get("user"),
+        team_id=event.get("team") or context.team_id,
+        text=event.get("text") or "",
+        scope=scope,
+        claim_keys=_event_keys(body, event),
+        follow_up=follow_up,
+    )
 
 
 def _well_formed(event: dict[str, Any]) -> bool:

@@ -12,10 +12,13 @@ import json
 import threading
 from typing import Any
 
+import structlog
 from markdown_it import MarkdownIt
 from slackify_markdown.slackify import SlackifyMarkdown
 
 from knowledge.answering import Answer, Citation
+
+log = structlog.stdlib.get_logger(__name__)
 
 ACTION_HELPFUL = "feedback_up"
 ACTION_NOT_HELPFUL = "feedback_down"
@@ -151,6 +154,16 @@ def product_picker(question: str, products: list[str], prompt: str) -> list[Bloc
             {"type": "actions", "block_id": f"scope_picker:{row_number}", "elements": buttons}
         )
     return picker
+
+
+def action_id_value(body: dict[str, Any]) -> int | None:
+    """The id (an exchange's, a pair's) a clicked button carries; None if malformed."""
+    action = (body.get("actions") or [{}])[0]
+    try:
+        return int(action.get("value"))
+    except (TypeError, ValueError, AttributeError):
+        log.warning("slack.malformed_action", action=str(action)[:200])
+        return None
 
 
 def _button(text: str, action_id: str, value: str) -> Block:

@@ -19,7 +19,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.conversation import Conversation
-from bot.slack.blocks import Block, context_block, escape, section
+from bot.slack.blocks import Block, action_id_value, context_block, escape, section
 from bot.slack.commands import publish_home
 from bot.slack.leads import LeadDirectory
 from finetune_data.curation import CurationError, decide, get_pair, list_pairs
@@ -168,19 +168,19 @@ def register_curation(app: AsyncApp, conversation: Conversation, leads: LeadDire
     @app.action(APPROVE)
     async def approve(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
-        if (user_id := await as_lead(body, client)) and (pair_id := _pair_id(body)):
+        if (user_id := await as_lead(body, client)) and (pair_id := action_id_value(body)):
             await decided(client, user_id, pair_id, PairStatus.APPROVED)
 
     @app.action(REJECT)
     async def reject(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
-        if (user_id := await as_lead(body, client)) and (pair_id := _pair_id(body)):
+        if (user_id := await as_lead(body, client)) and (pair_id := action_id_value(body)):
             await decided(client, user_id, pair_id, PairStatus.REJECTED)
 
     @app.action(EDIT)
     async def open_editor(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
-        if not (await as_lead(body, client)) or not (pair_id := _pair_id(body)):
+        if not (await as_lead(body, client)) or not (pair_id := action_id_value(body)):
             return
         try:
             pair = await asyncio.to_thread(get_pair, engine, pair_id)
@@ -219,10 +219,3 @@ def register_curation(app: AsyncApp, conversation: Conversation, leads: LeadDire
             await publish_queue(client, user_id, None)
         else:
             await publish_home(client, user_id)
-
-
-def _pair_id(body: dict[str, Any]) -> int | None:
-    try:
-        return int((body.get("actions") or [{}])[0].get("value"))
-    except (TypeError, ValueError, AttributeError):
-        return None

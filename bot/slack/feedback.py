@@ -38,7 +38,7 @@ def register(
     @app.action(blocks.ACTION_HELPFUL)
     async def helpful(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
-        exchange_id, user_id = _exchange_id(body), _user_id(body)
+        exchange_id, user_id = blocks.action_id_value(body), _user_id(body)
         if exchange_id is None:
             return
         await asyncio.to_thread(conversation.rate, exchange_id, user_id, Rating.UP)
@@ -47,7 +47,7 @@ def register(
     @app.action(blocks.ACTION_NOT_HELPFUL)
     async def not_helpful(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
-        exchange_id, user_id = _exchange_id(body), _user_id(body)
+        exchange_id, user_id = blocks.action_id_value(body), _user_id(body)
         if exchange_id is None:
             return
         # The 👎 counts even if the modal is dismissed; the modal adds the details.
@@ -91,7 +91,7 @@ def register(
     @app.action(blocks.ACTION_HANDOFF)
     async def talk_to_human(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
-        exchange_id = _exchange_id(body)
+        exchange_id = blocks.action_id_value(body)
         if exchange_id is None:
             return
         if not await hand_off(client, exchange_id, requested_by=_user_id(body)):
@@ -124,15 +124,6 @@ def register(
     @app.event("reaction_removed")
     async def reaction_removed(body: dict[str, Any], event: dict[str, Any]) -> None:
         await on_reaction(body, event, rating_added=False)
-
-
-def _exchange_id(body: dict[str, Any]) -> int | None:
-    actions = body.get("actions") or [{}]
-    try:
-        return int(actions[0].get("value"))
-    except (TypeError, ValueError, AttributeError):
-        log.warning("slack.malformed_action", action=str(actions[0])[:200])
-        return None
 
 
 def _user_id(body: dict[str, Any]) -> str | None:

@@ -17,6 +17,15 @@ TOLD_ASKER = "I've asked the support team to step in; someone will reply in this
 ALREADY = "The support team has already been asked to help with this one."
 
 
+def handoff_text(usergroup: str | None, who: str, question: str, extra: str | None) -> str:
+    """The escalation message, from Slack or the web: who needs help, the question
+    quoted, then a link or contact (`extra`); pings the leads' group when configured."""
+    quoted = "\n".join(f">{line}" for line in question[:1500].splitlines())
+    ping = f"<!subteam^{usergroup}> " if usergroup else ""
+    text = f"{ping}:raising_hand: {who}:\n{quoted}"
+    return f"{text}\n{extra}" if extra else text
+
+
 class HandOff:
     def __init__(self, settings: Settings, conversation: Conversation) -> None:
         self.channel = settings.slack_escalation_channel
@@ -40,11 +49,11 @@ class HandOff:
             if requested_by
             else "I couldn't answer from the docs"
         )
-        quoted = "\n".join(f">{line}" for line in exchange.question[:1500].splitlines())
         ping = f"<!subteam^{self.usergroup}> " if self.usergroup else ""
-        summary = f"{ping}:raising_hand: {asker} needs help ({why}):\n{quoted}"
-        if link:
-            summary += f"\n<{link}|Open the thread>"
+        extra = f"<{link}|Open the thread>" if link else None
+        summary = handoff_text(
+            self.usergroup, f"{asker} needs help ({why})", exchange.question, extra
+        )
         try:
             if self.channel:
                 await client.chat_postMessage(channel=self.channel, text=summary)

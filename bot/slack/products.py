@@ -56,10 +56,8 @@ def register(app: AsyncApp, answers: SlackAnswers, channels: ChannelSettings) ->
         await ack()
         channel = (body.get("channel") or {}).get("id")
         message = body.get("message") or {}
-        try:
-            exchange_id = int((body.get("actions") or [{}])[0].get("value"))
-        except (TypeError, ValueError, AttributeError):
-            log.warning("slack.malformed_action", action="scope_change")
+        exchange_id = blocks.action_id_value(body)
+        if exchange_id is None:
             return
         exchange = await asyncio.to_thread(answers.conversation.exchange, exchange_id)
         if exchange is None or not channel:

@@ -26,6 +26,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.conversation import AnswerStream, Conversation, Scope
 from bot.scoping import Scoper
+from bot.slack.handoff import handoff_text
 from bot.web.guard import Guard
 from knowledge.answering import MAX_QUESTION_CHARS, Answer, Citation, Turn
 from supportbot.models import Rating, Surface
@@ -332,11 +333,12 @@ async def _notify_team(
     if slack is None or channel is None:
         log.warning("web.handoff_without_destination")
         return
-    quoted = "\n".join(f">{line}" for line in question[:1500].splitlines())
-    ping = f"<!subteam^{settings.slack_lead_usergroup}> " if settings.slack_lead_usergroup else ""
-    text = f"{ping}:raising_hand: A web chat visitor asked for a human:\n{quoted}"
-    if contact:
-        text += f"\nContact: {contact}"
+    text = handoff_text(
+        settings.slack_lead_usergroup,
+        "A web chat visitor asked for a human",
+        question,
+        f"Contact: {contact}" if contact else None,
+    )
     try:
         await slack.app.client.chat_postMessage(channel=channel, text=text)
     except SlackApiError as error:
