@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import json
 import random
+import threading
 import time
 import warnings
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -250,33 +252,67 @@ def _model_card(
     return "\n".join(lines) + "\n"
 
 
-def local_generator(base: BaseModel, adapter: Path | None = None, max_new_tokens: int = 96) -> Any:
-    """In-process answers from the base model, or the base plus a LoRA adapter: the whole
-    loop runs offline for small models."""
-    import torch
+class LocalChatModel:
+    """In-process chat with the base model, or the base plus a LoRA adapter: the gate
+    scores small models with it, and `supportbot serve-model` serves it to the bot
+    through the OpenAI API, so the whole loop runs offline."""
 
-    tokenizer, model = load(base)
-    if adapter is not None:
-        from peft import PeftModel
+    def __init__(
+        self, base: BaseModel, adapter: Path | None = None, max_new_tokens: int = 96
+    ) -> None:
+        self.tokenizer, model = load(base)
+        if adapter is not None:
+            from peft import PeftModel
 
-        model = PeftModel.from_pretrained(model, adapter)
-    model.eval()
-    device = next(model.parameters()).device
+            model = PeftModel.from_pretrained(model, adapter)
+        self.model = model.eval()
+        self.max_new_tokens = max_new_tokens
+        self._lock = threading.Lock()  # one generation at a time per model
 
-    def generate(messages: list[dict[str, str]]) -> str:
-        prompt = tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=True)
+    def __call__(self, messages: list[dict[str, str]], max_new_tokens: int | None = None) -> str:
+        return "".join(self.stream(messages, max_new_tokens)).strip()
+
+    def stream(
+        self, messages: list[dict[str, str]], max_new_tokens: int | None = None
+    ) -> Iterator[str]:
+        """The reply's text as it is generated (greedy, so answers are reproducible)."""
+        import torch
+        from transformers import TextIteratorStreamer
+
+        prompt = self.tokenizer.apply_chat_template(
+            messages, add_generation_prompt=True, tokenize=True
+        )
+        device = next(self.model.parameters()).device
         ids = torch.tensor([_ids(prompt)], device=device)
-        with torch.no_grad():
-            output = model.generate(
-                input_ids=ids,
-                attention_mask=torch.ones_like(ids),
-                max_new_tokens=max_new_tokens,
-                do_sample=False,
-                pad_token_id=tokenizer.pad_token_id,
-            )
-        return tokenizer.decode(output[0, ids.shape[1] :], skip_special_tokens=True).strip()
+        # The timeout ends the wait if generation dies (its error is in the log).
+        streamer = TextIteratorStreamer(
+            self.tokenizer, skip_prompt=True, skip_special_tokens=True, timeout=600
+        )
+        arguments = {
+            "input_ids": ids,
+            "attention_mask": torch.ones_like(ids),
+            "max_new_tokens": max_new_tokens or self.max_new_tokens,
+            "do_sample": False,
+            "pad_token_id": self.tokenizer.pad_token_id,
+            "streamer": streamer,
+        }
+        with self._lock:
+            worker = threading.Thread(target=self._generate, args=(arguments,), daemon=True)
+            worker.start()
+            yield from (piece for piece in streamer if piece)
+            worker.join()
 
-    return generate
+    def _generate(self, arguments: dict[str, Any]) -> None:
+        import torch
+
+        with torch.no_grad():
+            self.model.generate(**arguments)
+
+
+def local_generator(
+    base: BaseModel, adapter: Path | None = None, max_new_tokens: int = 96
+) -> LocalChatModel:
+    return LocalChatModel(base, adapter, max_new_tokens)
 
 
 def default_base_model() -> BaseModel | None:

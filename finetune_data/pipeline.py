@@ -56,7 +56,7 @@ def train(
         raise TrainingError(
             "set SUPPORTBOT_TRAIN_BASE_MODEL to a fine-tunable OpenAI model for the openai backend"
         )
-    base = _base_model(settings) if settings.train_backend == "local" else None
+    base = base_model(settings) if settings.train_backend == "local" else None
     progress("exporting approved pairs")
     exported = export(engine, settings.resolved_data_dir)
     if exported.problems:
@@ -94,7 +94,7 @@ def evaluate(
     progress("evaluating the candidate and the live model on the held-out pairs")
     if run.backend == "local":
         adapter = Path(run.metrics["adapter"]) / "adapter"
-        candidate_generate = local_generator(_base_model(settings), adapter)
+        candidate_generate = local_generator(base_model(settings), adapter)
     else:
         candidate_generate = _openai_generator(settings, model_id)
     candidate = gate.score(model_id, candidate_generate, examples, embed)
@@ -145,7 +145,8 @@ def _train_with_openai(
     return run
 
 
-def _base_model(settings: Settings) -> BaseModel:
+def base_model(settings: Settings) -> BaseModel:
+    """The open-weights model the local backend trains (and serve-model serves)."""
     if settings.train_base_model:
         return BaseModel(settings.train_base_model, settings.train_gguf_file)
     base = default_base_model()
@@ -170,11 +171,11 @@ def _live_model(settings: Settings, engine: Engine) -> tuple[str, gate.Generate]
         )
     if active is not None and active.backend == "local" and run and run.metrics.get("adapter"):
         adapter = Path(run.metrics["adapter"]) / "adapter"
-        return active.model_id, local_generator(_base_model(settings), adapter)
+        return active.model_id, local_generator(base_model(settings), adapter)
     if active is not None or settings.llm_configured:
         model_id = active.model_id if active else settings.llm_model
         return model_id, _openai_generator(settings, model_id)
-    base = _base_model(settings)
+    base = base_model(settings)
     return f"base:{base.name}", local_generator(base)
 
 

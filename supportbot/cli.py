@@ -501,6 +501,29 @@ def train(
     console.print(f"Gate: {verdict}: {decision.reason}.")
 
 
+@app.command("serve-model")
+def serve_model(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option(help="Bind address.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8100,
+) -> None:
+    """Serve the base model and the registry's local LoRA models through the OpenAI API
+    (for small models; point SUPPORTBOT_LLM_BASE_URL at http://HOST:PORT/v1)."""
+    import uvicorn
+
+    from finetune_data.pipeline import TrainingError, base_model
+    from finetune_data.serving import build_model_server
+
+    settings = _settings(ctx)
+    try:
+        base = base_model(settings)
+    except TrainingError as error:
+        _fail(str(error), code=2)
+    app = build_model_server(open_engine(settings), base)
+    console.print(f"Serving {base.name} and local adapters at http://{host}:{port}/v1")
+    uvicorn.run(app, host=host, port=port, log_config=None)
+
+
 @app.command()
 def scheduler(ctx: typer.Context) -> None:
     """Run the scheduler process (sync, harvest, training, reports). Run exactly one;

@@ -91,6 +91,20 @@ def test_lora_lowers_held_out_loss_and_registers_an_inactive_model(tmp_path: Pat
     assert model.eval_scores["heldout_loss_after"] == metrics["heldout_loss_after"]
     assert active_model_id(engine, "base") == "base"
 
+    # The registered adapter is served to the bot through the OpenAI API.
+    import openai
+    from app_server import serve
+
+    from finetune_data.serving import build_model_server
+
+    base = BaseModel(str(folder), GGUF_FILE)
+    with serve(build_model_server(engine, base)) as url:
+        client = openai.OpenAI(base_url=f"{url}/v1", api_key="none", max_retries=0)
+        assert model.model_id in [m.id for m in client.models.list()]
+        prompt = _example(TOPICS[0])["messages"][:-1]
+        reply = client.chat.completions.create(model=model.model_id, messages=prompt, max_tokens=24)
+    assert reply.choices[0].message.content
+
 
 @pytest.mark.timeout(900)
 def test_supportbot_train_on_the_sample_data_runs_end_to_end_and_prints_the_gates_decision(
