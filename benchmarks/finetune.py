@@ -22,6 +22,7 @@ import os
 import random
 import sys
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -33,6 +34,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks._common import machine_summary, write_corpus, write_results  # noqa: E402
 from finetune_data import gate  # noqa: E402
+from finetune_data.citations import add_citations, has_citations  # noqa: E402
 from finetune_data.datasets import example  # noqa: E402
 from finetune_data.harvest import sentence_embedder  # noqa: E402
 from finetune_data.local_backend import (  # noqa: E402
@@ -63,7 +65,8 @@ def build_examples(args: argparse.Namespace, settings: Settings) -> list[dict]:
         product = manual_of[question["gold_doc_ids"][0]]
         scope = {"field": "meta.product", "operator": "==", "value": product}
         context = answering.prompt_sources(question["question"], scope)
-        pair = QAPair(question=question["question"], answer=question["answer"], context=context)
+        answer = add_citations(question["answer"], context)
+        pair = QAPair(question=question["question"], answer=answer, context=context)
         examples.append(example(pair))
     return examples
 
@@ -75,7 +78,7 @@ def main() -> None:
     parser.add_argument("--questions", default="questions_dev.json")
     parser.add_argument("--steps", type=int, default=60)
     parser.add_argument("--heldout", type=int, default=40, help="held-out pairs")
-    parser.add_argument("--max-new-tokens", type=int, default=96)
+    parser.add_argument("--max-new-tokens", type=int, default=256)
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
     configure_logging(level="WARNING")
@@ -93,9 +96,10 @@ def main() -> None:
     paths = {"train": folder / "train.jsonl", "heldout": folder / "validation.jsonl"}
     for name, chosen in (("train", train), ("heldout", heldout)):
         paths[name].write_text("".join(json.dumps(e, ensure_ascii=False) + "\n" for e in chosen))
+    cited_references = sum(has_citations(e["messages"][-1]["content"]) for e in examples)
     print(
         f"{len(train)} training and {len(heldout)} held-out pairs "
-        f"in {time.perf_counter() - started:.0f}s"
+        f"in {time.perf_counter() - started:.0f}s; {cited_references} references cite"
     )
 
     engine = db.create_db_engine(f"sqlite:///{folder}/finetune.db")
@@ -131,6 +135,10 @@ def main() -> None:
         embed,
     )
     eval_seconds = time.perf_counter() - clock
+    (folder / "heldout_scores.json").write_text(
+        json.dumps({"before": asdict(before), "after": asdict(after)}, indent=2)
+    )
+    decision = gate.decide(after, before, gate.GateRules())
 
     figures = {
         "heldout_loss_before": metrics["heldout_loss_before"],
@@ -142,6 +150,15 @@ def main() -> None:
         "similarity_after": round(after.similarity, 4),
         "citations_before": round(before.citations, 4),
         "citations_after": round(after.citations, 4),
+        "references_with_citations": cited_references,
+        "gate_pairs": len(decision.outcomes),
+        "gate_wins": decision.wins,
+        "gate_losses": decision.losses,
+        "gate_promote": decision.promote,
+        "gate_reason": decision.reason,
+        "sources_dropped": metrics["sources_dropped"],
+        "examples_left_out": metrics["examples_left_out"],
+        "max_new_tokens": args.max_new_tokens,
         "train_examples": len(train),
         "heldout_examples": len(heldout),
         "steps": args.steps,
@@ -162,14 +179,21 @@ def main() -> None:
         f"| held-out loss | {figures['heldout_loss_before']} | {figures['heldout_loss_after']} |\n"
         f"| similarity to gold | {figures['similarity_before']} | {figures['similarity_after']} |\n"
         f"| valid citations | {figures['citations_before']} | {figures['citations_after']} |\n\n"
+        f"{cited_references} of {len(examples)} gold answers got citation markers. Examples "
+        f"are fitted into {lora.max_length} tokens by dropping uncited low-ranked sources "
+        f"({figures['sources_dropped']} dropped, {figures['examples_left_out']} left out). "
+        f"Answers up to {args.max_new_tokens} new tokens.\n\n"
+        f"Evaluation gate, candidate against the base model on the {figures['gate_pairs']} "
+        f"held-out pairs: {decision.wins} wins, {decision.losses} losses → "
+        f"{'promote' if decision.promote else 'keep the base model'} ({decision.reason}).\n\n"
         f"Training {figures['train_s']} s, evaluation {figures['eval_s']} s. "
         f"Machine: {machine_summary()}\n"
     )
     write_results("finetune", figures, markdown)
 
 
-def heldout_messages(examples: list[dict]) -> list[list[dict[str, str]]]:
-    return [e["messages"] for e in examples]
+def heldout_messages(examples: list[dict]) -> list[gate.GatePair]:
+    return [gate.GatePair(e["messages"]) for e in examples]
 
 
 if __name__ == "__main__":

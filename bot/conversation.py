@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import sqlalchemy as sa
 import structlog
@@ -26,6 +26,9 @@ from supportbot.db import session_scope
 from supportbot.models import Exchange, Feedback, Rating, Surface
 from supportbot.registry import active_model_id
 from supportbot.settings import Settings
+
+if TYPE_CHECKING:
+    from finetune_data.curation import VerifiedAnswerIndex
 
 log = structlog.stdlib.get_logger(__name__)
 
@@ -110,7 +113,7 @@ class Conversation:
         self._answerer = answerer
         self._service: AnsweringService | None = None
         self._service_lock = threading.Lock()
-        self._indexer: Callable[..., None] | None = None
+        self._indexer: VerifiedAnswerIndex | None = None
 
     # --- answering -------------------------------------------------------------------
 
@@ -139,7 +142,7 @@ class Conversation:
         if self._answerer is None:
             self._answering_service()
 
-    def verified_answer_indexer(self) -> Callable[..., None] | None:
+    def verified_answer_indexer(self) -> VerifiedAnswerIndex | None:
         """Writes approved pairs into the store this process answers from, so they
         count at once; None when answers come from elsewhere (benchmarks)."""
         if self._answerer is not None:

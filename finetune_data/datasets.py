@@ -4,6 +4,10 @@ Each example is the conversation the answering model sees at answer time: the sa
 system message, the same user message (the pair's retrieved sources rendered with the
 answering prompt's template, then the question) and the curated answer as the
 assistant's reply. Files go under the data directory, never into the repository.
+
+Pairs in the frozen evaluation set (`test`) are never exported for training: the gate
+scores models on them. A dataset that would teach two contradicting answers to the
+same question is refused until a lead reconciles them (conflicts.py).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from haystack.components.builders import ChatPromptBuilder
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
+from finetune_data.conflicts import Embed, contradictions
 from knowledge.prompts import ANSWER_TEMPLATE
 from supportbot.db import session_scope
 from supportbot.models import Dataset, PairStatus, QAPair, utcnow
@@ -57,13 +62,18 @@ class Export:
     problems: list[str]
 
 
-def export(engine: Engine, data_dir: Path) -> Export:
+def export(engine: Engine, data_dir: Path, embed: Embed | None = None) -> Export:
+    """Write the approved training pairs; with `embed`, contradicting pairs are refused
+    (reported as problems, so training does not start)."""
     with Session(engine) as session:
         pairs = list(
             session.exec(
-                select(QAPair).where(QAPair.status == PairStatus.APPROVED).order_by(col(QAPair.id))
+                select(QAPair)
+                .where(QAPair.status == PairStatus.APPROVED, col(QAPair.test).is_(False))
+                .order_by(col(QAPair.id))
             ).all()
         )
+    contradicting = contradictions(pairs, embed) if embed is not None else []
     train = [p for p in pairs if not in_validation(p.id or 0)]
     valid = [p for p in pairs if in_validation(p.id or 0)]
     if not valid and len(pairs) >= MIN_EXAMPLES:
@@ -77,6 +87,10 @@ def export(engine: Engine, data_dir: Path) -> Export:
             for pair in chosen:
                 handle.write(json.dumps(example(pair), ensure_ascii=False) + "\n")
     problems = validate_file(train_path) + validate_file(valid_path, minimum=1 if valid else 0)
+    problems += [
+        f"pairs {first.id} and {second.id} contradict each other ({reason}): edit or reject one"
+        for first, second, reason in contradicting
+    ]
     manifest = {
         "version": version,
         "created_at": utcnow().isoformat(),

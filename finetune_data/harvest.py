@@ -5,23 +5,32 @@ For each exchange rated since the last harvest:
 - more 👍 than 👎 on a real answer → a candidate with the bot's answer;
 - 👎 without a correction → a knowledge gap for the leads ("needs an answer").
 
-Text is scrubbed of personal data first. A question that is a near-duplicate of an
-existing open pair (cosine similarity of embeddings ≥ MERGE_SIMILARITY) is folded into
-it instead of becoming a new pair. One pair per exchange, enforced by the database, and
-a watermark on feedback ids make harvesting idempotent.
+Text is scrubbed of personal data first: the question, the answer, comments and the
+prompt's sources the pair keeps (which may quote verified answers). A correction gets
+citation markers for the sources that state it (citations.py), so training teaches
+citing; a 👍 answer keeps its own, and remembers that it is the live model's output.
+
+A question that is a near-duplicate of an existing open pair (cosine similarity of
+embeddings ≥ MERGE_SIMILARITY) is folded into it instead of becoming a new pair. One
+pair per exchange, enforced by the database, and a watermark on feedback ids make
+harvesting idempotent.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import structlog
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
-from finetune_data.scrub import Scrubber
+from finetune_data.citations import add_citations
+from finetune_data.conflicts import embed_with
+from finetune_data.history import record
+from finetune_data.scrub import Scrubber, shared_scrubber
 from supportbot.db import session_scope
 from supportbot.models import (
     Exchange,
@@ -77,23 +86,15 @@ def judge(exchange: Exchange, ratings: Sequence[Feedback]) -> Verdict | None:
 
 def sentence_embedder(settings: object) -> Embed:
     """The knowledge base's embedding model, for comparing questions."""
-    from haystack import Document
-
     from knowledge.embedders import build_document_embedder
 
     embedder = build_document_embedder(settings)  # type: ignore[arg-type]
     embedder.warm_up()
-
-    def embed(texts: Sequence[str]) -> np.ndarray:
-        documents = embedder.run([Document(content=t) for t in texts])["documents"]
-        vectors = np.array([d.embedding for d in documents], dtype=np.float32)
-        return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9)
-
-    return embed
+    return embed_with(embedder)
 
 
 def harvest(engine: Engine, embed: Embed, scrub: Scrubber | None = None) -> HarvestReport:
-    scrub = scrub or Scrubber()
+    scrub = scrub or shared_scrubber()
     report = HarvestReport()
     with Session(engine) as session:
         since = session.exec(select(func.max(HarvestRun.last_feedback_id))).one() or 0
@@ -156,15 +157,22 @@ def _harvest_one(
         already_merged = any(exchange_id in p.merged_exchange_ids for p in open_pairs)
         if verdict is None or already_merged:
             return None
-        question = scrub(exchange.question)
-        answer = scrub(verdict.answer)
-        comment = scrub(verdict.comment) if verdict.comment else None
+        texts, context = scrub_related(
+            scrub,
+            [exchange.question, verdict.answer, exchange.answer, verdict.comment],
+            exchange.context,
+        )
+        question, answer, bot_answer, comment = texts
+        answer = add_citations(answer or "", context)
+        own_output = verdict.origin == PairOrigin.THUMBS_UP
         if existing is not None:
             # Rated again since: a still-open candidate takes the better verdict.
             if existing.status == PairStatus.CANDIDATE and _ranks_above(verdict, existing):
                 existing.kind, existing.origin = verdict.kind, verdict.origin
                 existing.answer, existing.comment = answer, comment
+                existing.reference_model = exchange.model_id if own_output else None
                 existing.updated_at = utcnow()
+                record(session, existing.id or 0, "re-rated", "harvest", note=verdict.origin)
             return None
         vector = embed([question])
         twin = _near_duplicate(vector, pair_vectors, open_pairs, verdict.kind)
@@ -173,13 +181,15 @@ def _harvest_one(
             assert merged is not None
             merged.merged_exchange_ids = [*merged.merged_exchange_ids, exchange_id]
             merged.updated_at = utcnow()
+            record(session, merged.id or 0, "merged", "harvest", note=f"exchange {exchange_id}")
             twin.merged_exchange_ids = merged.merged_exchange_ids
             return "merged", merged, vector
         pair = QAPair(
-            question=question,
+            question=question or "",
             answer=answer,
-            bot_answer=scrub(exchange.answer),
-            context=exchange.context,
+            bot_answer=bot_answer,
+            context=context,
+            reference_model=exchange.model_id if own_output else None,
             origin_exchange_id=exchange_id,
             kind=verdict.kind,
             origin=verdict.origin,
@@ -189,8 +199,36 @@ def _harvest_one(
         )
         session.add(pair)
         session.flush()
+        record(session, pair.id or 0, "created", "harvest", note=verdict.origin)
         session.expunge(pair)
         return "new", pair, vector
+
+
+def scrub_related(
+    scrub: Scrubber, texts: list[str | None], sources: Sequence[dict[str, Any]]
+) -> tuple[list[str | None], list[dict[str, Any]]]:
+    """One exchange's texts and its sources scrubbed together: what the asker gave away
+    in the question is removed where the answer or a comment repeats it."""
+    source_texts = [str(source.get("text") or "") for source in sources or []]
+    scrubbed = scrub.together([*texts, *source_texts])
+    cleaned = scrub_sources(sources, scrub)
+    for source, text in zip(cleaned, scrubbed[len(texts) :], strict=True):
+        if "text" in source:
+            source["text"] = text
+    return scrubbed[: len(texts)], cleaned
+
+
+def scrub_sources(sources: Sequence[dict[str, Any]], scrub: Scrubber) -> list[dict[str, Any]]:
+    """A pair's stored sources, scrubbed: they become training input."""
+    return [
+        {
+            key: scrub(value)
+            if key in {"text", "title", "section"} and isinstance(value, str)
+            else value
+            for key, value in source.items()
+        }
+        for source in sources or []
+    ]
 
 
 RANK = [

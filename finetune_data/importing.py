@@ -5,7 +5,10 @@ Input is JSON Lines, one `{"question", "answer"}` object per line, optionally wi
 without context get the sources the answering pipeline retrieves for their question
 today, so training examples look exactly like live prompts. Questions already present
 are skipped, so importing the same file twice adds nothing. A bad line is reported
-with its number and skipped; the rest are imported.
+with its number and skipped; the rest are imported. Imported text crosses the privacy
+boundary like harvested text (question, answer and sources scrubbed), answers get
+citation markers for the sources that state them, and `test=True` puts the pairs in the
+frozen evaluation set instead of the training data.
 """
 
 from __future__ import annotations
@@ -20,8 +23,11 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from finetune_data.citations import add_citations
 from finetune_data.curation import Indexer
-from finetune_data.scrub import Scrubber
+from finetune_data.harvest import scrub_related
+from finetune_data.history import record as record_event
+from finetune_data.scrub import Scrubber, shared_scrubber
 from supportbot.db import session_scope
 from supportbot.models import PairOrigin, PairStatus, QAPair, utcnow
 
@@ -100,9 +106,10 @@ def import_pairs(
     approve: bool = True,
     sources: Sources | None = None,
     index: Indexer | None = None,
+    test: bool = False,
 ) -> ImportReport:
     report = ImportReport()
-    scrub = Scrubber()
+    scrub = shared_scrubber()
     with Session(engine) as session:
         known = {_key(q) for q in session.exec(select(QAPair.question)).all()}
     for record in records:
@@ -116,7 +123,7 @@ def import_pairs(
                 context = sources(record.question, record.product)
             except Exception as error:  # the pair is still worth having
                 report.problems.append(f"line {record.line}: no sources ({error})")
-        pair = _store(engine, record, context or [], by, approve, scrub)
+        pair = _store(engine, record, context or [], by, approve, scrub, test)
         report.added.append(pair.id or 0)
         if approve and index is not None:
             index(pair, True)
@@ -130,14 +137,17 @@ def _store(
     by: str,
     approve: bool,
     scrub: Scrubber,
+    test: bool,
 ) -> QAPair:
     now = utcnow()
+    # Pairs may come from anywhere: scrub them like harvested ones.
+    (question, answer), context = scrub_related(scrub, [record.question, record.answer], context)
     with session_scope(engine) as session:
         pair = QAPair(
-            # Pairs may come from anywhere: scrub them like harvested ones.
-            question=scrub(record.question),
-            answer=scrub(record.answer),
+            question=question or "",
+            answer=add_citations(answer or "", context),
             context=context,
+            test=test,
             origin=PairOrigin.IMPORTED,
             status=PairStatus.APPROVED if approve else PairStatus.CANDIDATE,
             scope=f"product: {record.product}" if record.product else None,
@@ -147,6 +157,7 @@ def _store(
         )
         session.add(pair)
         session.flush()
+        record_event(session, pair.id or 0, "imported", by, note="approved" if approve else None)
         session.expunge(pair)
     return pair
 

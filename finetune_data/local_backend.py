@@ -23,6 +23,7 @@ from typing import Any
 import structlog
 from sqlalchemy.engine import Engine
 
+from finetune_data.fitting import fit
 from finetune_data.runs import open_run, owner, update_run
 from supportbot.models import Dataset, RunStatus, TrainingRun
 
@@ -30,6 +31,9 @@ log = structlog.stdlib.get_logger(__name__)
 
 BACKEND = "local"
 IGNORE = -100  # label id the loss skips
+# Room for a full answer: reference answers are up to ~350 tokens, and a cut answer
+# loses its closing citations.
+MAX_NEW_TOKENS = 384
 
 
 @dataclass
@@ -40,7 +44,9 @@ class LoRASettings:
     learning_rate: float = 1e-3
     steps: int = 30
     batch_size: int = 4
-    max_length: int = 768
+    # Long enough for the system prompt, a few sources, the question and a full answer:
+    # examples are fitted by dropping sources (fitting.py), never cut.
+    max_length: int = 1024
     seed: int = 7
     target_modules: list[str] = field(
         default_factory=lambda: ["q_proj", "k_proj", "v_proj", "o_proj"]
@@ -79,14 +85,33 @@ def load(base: BaseModel) -> tuple[Any, Any]:
     return tokenizer, model.to(device)
 
 
-def encode(tokenizer: Any, messages: list[dict[str, str]], max_length: int) -> dict[str, list[int]]:
+def encode(tokenizer: Any, messages: list[dict[str, str]]) -> dict[str, list[int]]:
     """Token ids of the conversation; labels only on the final assistant reply."""
     prompt = tokenizer.apply_chat_template(messages[:-1], add_generation_prompt=True, tokenize=True)
     full = tokenizer.apply_chat_template(messages, tokenize=True)
     prompt, full = _ids(prompt), _ids(full)
     labels = [IGNORE] * len(prompt) + full[len(prompt) :]
-    # Keep the end (the answer) when too long: drop the oldest prompt tokens.
-    return {"input_ids": full[-max_length:], "labels": labels[-max_length:]}
+    return {"input_ids": full, "labels": labels}
+
+
+def encode_fitted(
+    tokenizer: Any, examples: list[list[dict[str, str]]], max_length: int
+) -> tuple[list[dict[str, list[int]]], dict[str, int]]:
+    """Encoded examples fitted into `max_length` tokens (fitting.py), and what fitting
+    did: sources dropped, examples left out because they could not fit."""
+
+    def count(messages: list[dict[str, str]]) -> int:
+        return len(_ids(tokenizer.apply_chat_template(messages, tokenize=True)))
+
+    encoded, report = [], {"sources_dropped": 0, "examples_left_out": 0}
+    for messages in examples:
+        fitted = fit(messages, count, max_length)
+        report["sources_dropped"] += fitted.dropped_sources
+        if fitted.messages is None:
+            report["examples_left_out"] += 1
+            continue
+        encoded.append(encode(tokenizer, fitted.messages))
+    return encoded, report
 
 
 def _ids(value: Any) -> list[int]:
@@ -182,14 +207,14 @@ class LocalTrainer:
         torch.manual_seed(self.lora.seed)
         tokenizer, model = load(self.base)
         device = next(model.parameters()).device
-        train = [
-            encode(tokenizer, m, self.lora.max_length)
-            for m in read_examples(Path(dataset.train_path))
-        ]
-        heldout = [
-            encode(tokenizer, m, self.lora.max_length)
-            for m in read_examples(Path(dataset.eval_path))
-        ]
+        train, train_fit = encode_fitted(
+            tokenizer, read_examples(Path(dataset.train_path)), self.lora.max_length
+        )
+        heldout, heldout_fit = encode_fitted(
+            tokenizer, read_examples(Path(dataset.eval_path)), self.lora.max_length
+        )
+        if train_fit["examples_left_out"] or heldout_fit["examples_left_out"]:
+            log.warning("training.examples_left_out", train=train_fit, heldout=heldout_fit)
         if not train or not heldout:
             raise ValueError("the dataset needs training and held-out examples")
         heldout_batches = batches_of(tokenizer, heldout, self.lora.batch_size, device)
@@ -228,6 +253,8 @@ class LocalTrainer:
             "heldout_loss_after": round(loss_after, 4),
             "train_examples": len(train),
             "heldout_examples": len(heldout),
+            "sources_dropped": train_fit["sources_dropped"] + heldout_fit["sources_dropped"],
+            "examples_left_out": train_fit["examples_left_out"] + heldout_fit["examples_left_out"],
             "train_s": round(time.perf_counter() - started, 1),
         }
         (folder / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
@@ -258,7 +285,7 @@ class LocalChatModel:
     through the OpenAI API, so the whole loop runs offline."""
 
     def __init__(
-        self, base: BaseModel, adapter: Path | None = None, max_new_tokens: int = 96
+        self, base: BaseModel, adapter: Path | None = None, max_new_tokens: int = MAX_NEW_TOKENS
     ) -> None:
         self.tokenizer, model = load(base)
         if adapter is not None:
@@ -310,7 +337,7 @@ class LocalChatModel:
 
 
 def local_generator(
-    base: BaseModel, adapter: Path | None = None, max_new_tokens: int = 96
+    base: BaseModel, adapter: Path | None = None, max_new_tokens: int = MAX_NEW_TOKENS
 ) -> LocalChatModel:
     return LocalChatModel(base, adapter, max_new_tokens)
 

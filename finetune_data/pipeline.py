@@ -1,5 +1,7 @@
-"""`supportbot train`: export → train → evaluate against the live model → promote if
-better. Every step reports progress; the run's row records the gate's decision.
+"""`supportbot train`: export → train → evaluate against the live model on the frozen
+test pairs → promote if better (automatically only with SUPPORTBOT_TRAIN_AUTO_PROMOTE;
+otherwise a lead approves with `supportbot models promote` or the App Home button).
+Every step reports progress; the run's row records the gate's decision.
 
 The local backend trains in-process. The openai backend starts a remote job: the
 caller may wait for it here, or leave it to the scheduler, which follows it and runs
@@ -14,10 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from finetune_data import gate
-from finetune_data.datasets import export
+from finetune_data.datasets import example, export
 from finetune_data.harvest import Embed
 from finetune_data.local_backend import (
     BaseModel,
@@ -30,7 +32,14 @@ from finetune_data.local_backend import (
 from finetune_data.openai_backend import OpenAITrainer
 from finetune_data.runs import recover_interrupted
 from supportbot.db import session_scope
-from supportbot.models import Dataset, ModelVersion, RunStatus, TrainingRun
+from supportbot.models import (
+    Dataset,
+    ModelVersion,
+    PairStatus,
+    QAPair,
+    RunStatus,
+    TrainingRun,
+)
 from supportbot.registry import promote
 from supportbot.settings import Settings
 
@@ -58,7 +67,7 @@ def train(
         )
     base = base_model(settings) if settings.train_backend == "local" else None
     progress("exporting approved pairs")
-    exported = export(engine, settings.resolved_data_dir)
+    exported = export(engine, settings.resolved_data_dir, embed)
     if exported.problems:
         raise TrainingError(
             "the dataset is not ready: "
@@ -83,34 +92,98 @@ def train(
 def evaluate(
     settings: Settings, engine: Engine, run: TrainingRun, embed: Embed, progress: Progress
 ) -> gate.Decision:
-    """Score a succeeded run's model and the live model on the run's held-out pairs;
-    store the scores and promote the candidate if it wins."""
+    """Score a succeeded run's model and the live model on the frozen test pairs; store
+    the scores, and promote the candidate if the gate finds it better and promotion is
+    automatic (else it waits for a lead)."""
     model_id = run.metrics["model_id"]
     with Session(engine) as session:
         dataset = session.get(Dataset, run.dataset_id) if run.dataset_id else None
     if dataset is None:
         raise TrainingError(f"run {run.id} has no dataset to evaluate on")
-    examples = read_examples(Path(dataset.eval_path))
-    progress("evaluating the candidate and the live model on the held-out pairs")
+    tests = frozen_test_pairs(engine)
+    frozen = bool(tests)
+    if not frozen:
+        # Better than nothing to show a lead, but not a set to decide on.
+        tests = [gate.GatePair(m) for m in read_examples(Path(dataset.eval_path))]
+    progress(
+        f"evaluating the candidate and the live model on {len(tests)} "
+        + ("frozen test pairs" if frozen else "validation pairs (no pairs are marked as test)")
+    )
     if run.backend == "local":
         adapter = Path(run.metrics["adapter"]) / "adapter"
-        candidate_generate = local_generator(base_model(settings), adapter)
+        candidate_generate = local_generator(
+            base_model(settings), adapter, settings.train_answer_tokens
+        )
     else:
         candidate_generate = _openai_generator(settings, model_id)
-    candidate = gate.score(model_id, candidate_generate, examples, embed)
+    judge = _judge(settings)
+    candidate = gate.score(model_id, candidate_generate, tests, embed, judge)
     live_id, live_generate = _live_model(settings, engine)
-    live = gate.score(live_id, live_generate, examples, embed)
-    decision = gate.decide(candidate, live, settings.train_promotion_margin)
-
+    live = gate.score(live_id, live_generate, tests, embed, judge)
+    rules = gate.GateRules(
+        min_pairs=settings.train_gate_min_pairs, tie_margin=settings.train_promotion_margin
+    )
+    decision = gate.decide(candidate, live, rules)
+    if not frozen and decision.promote:
+        decision.promote = False
+        decision.reason = "no frozen test pairs (mark pairs as test): a lead decides"
+    automatic = decision.promote and settings.train_auto_promote
+    verdict = {
+        "better": decision.promote,
+        "reason": decision.reason,
+        "wins": decision.wins,
+        "losses": decision.losses,
+        "pairs": len(tests),
+        "awaiting_approval": decision.promote and not automatic,
+    }
     with session_scope(engine) as session:
         version = session.exec(select(ModelVersion).where(ModelVersion.model_id == model_id)).one()
-        version.eval_scores = {**version.eval_scores, **candidate.summary(), "live": live.summary()}
+        version.eval_scores = {
+            **version.eval_scores,
+            **candidate.summary(),
+            "live": live.summary(),
+            "gate": verdict,
+        }
         stored = session.get(TrainingRun, run.id)
         assert stored is not None
         stored.metrics = {**stored.metrics, "gate": decision.as_dict()}
-    if decision.promote:
+    if automatic:
         promote(engine, model_id, "train", reason=decision.reason)
+        decision.promoted = True
+    elif decision.promote:
+        progress(
+            f"{model_id} passed the gate; a lead puts it live: supportbot models promote {model_id}"
+        )
     return decision
+
+
+def frozen_test_pairs(engine: Engine) -> list[gate.GatePair]:
+    """The approved pairs leads put in the evaluation set, as the gate scores them."""
+    with Session(engine) as session:
+        pairs = session.exec(
+            select(QAPair)
+            .where(QAPair.status == PairStatus.APPROVED, col(QAPair.test).is_(True))
+            .order_by(col(QAPair.id))
+        ).all()
+    return [
+        gate.GatePair(
+            example(pair)["messages"], critical=pair.critical, reference_model=pair.reference_model
+        )
+        for pair in pairs
+    ]
+
+
+def _judge(settings: Settings) -> gate.Judge | None:
+    """With an LLM configured, it grades answers by the gate's published rubric."""
+    if not settings.llm_configured:
+        return None
+    import openai
+
+    key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else "none"
+    client = openai.OpenAI(
+        api_key=key, base_url=settings.llm_base_url, timeout=settings.llm_timeout_s
+    )
+    return gate.llm_judge(client, settings.llm_model)
 
 
 def _train_locally(
@@ -171,12 +244,14 @@ def _live_model(settings: Settings, engine: Engine) -> tuple[str, gate.Generate]
         )
     if active is not None and active.backend == "local" and run and run.metrics.get("adapter"):
         adapter = Path(run.metrics["adapter"]) / "adapter"
-        return active.model_id, local_generator(base_model(settings), adapter)
+        return active.model_id, local_generator(
+            base_model(settings), adapter, settings.train_answer_tokens
+        )
     if active is not None or settings.llm_configured:
         model_id = active.model_id if active else settings.llm_model
         return model_id, _openai_generator(settings, model_id)
     base = base_model(settings)
-    return f"base:{base.name}", local_generator(base)
+    return f"base:{base.name}", local_generator(base, None, settings.train_answer_tokens)
 
 
 def _openai_generator(settings: Settings, model_id: str) -> gate.Generate:

@@ -113,7 +113,7 @@ def _train(context: JobContext) -> str:
     outcome = train(settings, context.engine, context.embed, _log_progress("train"), wait=False)
     if outcome.decision is None:
         return f"run {outcome.run.id}: job {outcome.run.external_id} started"
-    verdict = "promoted" if outcome.decision.promote else "kept the live model"
+    verdict = _verdict(outcome.decision)
     return f"run {outcome.run.id}: {verdict} ({outcome.decision.reason})"
 
 
@@ -133,10 +133,31 @@ def _follow_training(context: JobContext) -> str:
             decision = evaluate(
                 context.settings, context.engine, run, context.embed, _log_progress("follow")
             )
-            notes.append(f"run {run.id}: {'promoted' if decision.promote else 'not promoted'}")
+            notes.append(f"run {run.id}: {_verdict(decision)}")
         else:
             notes.append(f"run {run.id}: {run.status.value}")
     return "; ".join(notes)
+
+
+def _verdict(decision: Any) -> str:
+    if decision.promoted:
+        return "promoted"
+    if decision.promote:
+        return f"passed the gate, awaiting a lead's approval to promote {decision.candidate.model}"
+    return "kept the live model"
+
+
+def _retention(context: JobContext) -> str:
+    from finetune_data.privacy import expire
+
+    days = context.settings.retention_days
+    if days <= 0:
+        return "skipped: retention is off (SUPPORTBOT_RETENTION_DAYS=0)"
+    counts = expire(context.engine, days)
+    return (
+        f"{counts.get('exchanges_scrubbed', 0)} exchanges and "
+        f"{counts.get('feedback_scrubbed', 0)} feedback older than {days} days scrubbed"
+    )
 
 
 def _weekly_report(context: JobContext) -> str:
@@ -190,7 +211,8 @@ def all_jobs(settings: Settings) -> list[Job]:
         ),
         Job(
             "train",
-            f"train when {settings.train_min_new_pairs}+ new approved pairs, promote if better",
+            f"train when {settings.train_min_new_pairs}+ new approved pairs; promote if "
+            + ("better" if settings.train_auto_promote else "better and a lead approves"),
             settings.schedule_train,
             _train,
         ),
@@ -199,6 +221,12 @@ def all_jobs(settings: Settings) -> list[Job]:
             "follow external training jobs, evaluate finished ones",
             settings.schedule_follow_training,
             _follow_training,
+        ),
+        Job(
+            "retention",
+            f"scrub raw text older than {settings.retention_days} days",
+            settings.schedule_retention,
+            _retention,
         ),
         Job(
             "weekly-report",

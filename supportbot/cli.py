@@ -20,6 +20,7 @@ from supportbot.cli_common import console, err_console, fail, open_engine
 from supportbot.cli_jobs import jobs_app
 from supportbot.cli_models import models_app
 from supportbot.cli_pairs import pairs_app
+from supportbot.cli_privacy import privacy_app
 from supportbot.logs import REDACTED
 from supportbot.settings import ENV_PREFIX, Settings, value_sources
 
@@ -35,6 +36,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(pairs_app, name="pairs")
 app.add_typer(models_app, name="models")
 app.add_typer(jobs_app, name="jobs")
+app.add_typer(privacy_app, name="privacy")
 
 
 def _settings(ctx: typer.Context) -> Settings:
@@ -493,12 +495,27 @@ def train(
             "follows it and evaluates the model when it is done."
         )
         return
-    table = Table("model", "similarity to gold", "valid citations")
+    table = Table("model", "similarity to reference", "facts agree", "valid citations")
     for scored in (decision.candidate, decision.live):
-        table.add_row(scored.model, f"{scored.similarity:.3f}", f"{scored.citations:.0%}")
+        table.add_row(
+            scored.model,
+            f"{scored.similarity:.3f}",
+            f"{scored.facts:.0%}",
+            f"{scored.citations:.0%}",
+        )
     console.print(table)
-    verdict = "PROMOTED" if decision.promote else "kept the live model"
-    console.print(f"Gate: {verdict}: {decision.reason}.")
+    if decision.promoted:
+        verdict = "PROMOTED"
+    elif decision.promote:
+        verdict = (
+            "passed, awaiting a lead's approval "
+            f"(supportbot models promote {decision.candidate.model})"
+        )
+    else:
+        verdict = "kept the live model"
+    console.print(
+        f"Gate: {verdict}: {decision.reason} ({decision.wins} wins, {decision.losses} losses)."
+    )
 
 
 @app.command("serve-model")

@@ -82,15 +82,27 @@ def list_command(
 
 @pairs_app.command()
 def show(ctx: typer.Context, pair_id: int) -> None:
-    """Show one pair whole, with its sources."""
+    """Show one pair whole, with its sources and its history."""
     from finetune_data.curation import CurationError, get_pair
+    from finetune_data.history import history
 
     _settings, engine = _context(ctx)
     try:
         pair = get_pair(engine, pair_id)
     except CurationError as error:
         _fail(str(error))
-    console.print_json(json.dumps(_as_dict(pair, full=True)))
+    data = _as_dict(pair, full=True)
+    data["history"] = [
+        {
+            "at": event.created_at.isoformat(),
+            "action": event.action,
+            "by": event.actor,
+            "changes": event.changes,
+            "note": event.note,
+        }
+        for event in history(engine, pair_id)
+    ]
+    console.print_json(json.dumps(data))
 
 
 @pairs_app.command()
@@ -98,16 +110,54 @@ def approve(
     ctx: typer.Context,
     pair_id: int,
     answer: Annotated[str | None, typer.Option(help="Approve with this answer.")] = None,
+    replaces: Annotated[
+        int | None,
+        typer.Option(help="An approved pair this one contradicts and replaces (it is rejected)."),
+    ] = None,
     by: By = None,
 ) -> None:
-    """Approve a pair (and index it as a verified answer)."""
-    _decide(ctx, pair_id, "approved", by, answer)
+    """Approve a pair (and index it as a verified answer). Refused while it contains
+    personal data, or contradicts an approved pair it does not replace."""
+    _decide(ctx, pair_id, "approved", by, answer, replaces)
 
 
 @pairs_app.command()
 def reject(ctx: typer.Context, pair_id: int, by: By = None) -> None:
     """Reject a pair."""
     _decide(ctx, pair_id, "rejected", by, None)
+
+
+@pairs_app.command()
+def mark(
+    ctx: typer.Context,
+    pair_id: int,
+    test: Annotated[
+        bool | None,
+        typer.Option("--test/--train", help="In the frozen evaluation set (never trained on)."),
+    ] = None,
+    critical: Annotated[
+        bool | None,
+        typer.Option(help="A candidate model that gets it wrong is never promoted."),
+    ] = None,
+    by: By = None,
+) -> None:
+    """Put a pair in the evaluation set (--test) or back in training (--train), or mark
+    it --critical."""
+    from finetune_data.curation import CurationError
+    from finetune_data.curation import mark as mark_pair
+
+    _settings, engine = _context(ctx)
+    if test is None and critical is None:
+        _fail("give --test/--train and/or --critical/--no-critical", code=2)
+    try:
+        pair = mark_pair(engine, pair_id, _operator(by), test=test, critical=critical)
+    except CurationError as error:
+        _fail(str(error))
+    console.print(
+        f"Pair {pair.id}: {'test' if pair.test else 'training'}"
+        + (", critical" if pair.critical else "")
+        + "."
+    )
 
 
 @pairs_app.command()
@@ -133,20 +183,28 @@ def edit(
 
 
 def _decide(
-    ctx: typer.Context, pair_id: int, status: str, by: str | None, answer: str | None
+    ctx: typer.Context,
+    pair_id: int,
+    status: str,
+    by: str | None,
+    answer: str | None,
+    replaces: int | None = None,
 ) -> None:
     from finetune_data.curation import CurationError, decide, store_indexer
     from supportbot.models import PairStatus
 
     settings, engine = _context(ctx)
+    index = store_indexer(settings)
     try:
         pair = decide(
             engine,
             pair_id,
             PairStatus(status),
             _operator(by),
-            store_indexer(settings),
+            index,
             answer=answer,
+            conflicts=index.conflicts,
+            replaces=replaces,
         )
     except CurationError as error:
         _fail(str(error))
@@ -165,6 +223,10 @@ def import_command(
     approve: Annotated[
         bool, typer.Option(help="Approve on import (--no-approve: add as candidates to review).")
     ] = True,
+    test: Annotated[
+        bool,
+        typer.Option(help="Put the pairs in the frozen evaluation set, never trained on."),
+    ] = False,
     by: By = None,
 ) -> None:
     """Import existing Q&A pairs (an FAQ, macros), with sources retrieved for each."""
@@ -200,6 +262,7 @@ def import_command(
         approve=approve,
         sources=sources,
         index=store_indexer(settings, store) if approve else None,
+        test=test,
     )
     state = "approved" if approve else "candidates"
     console.print(
@@ -213,11 +276,13 @@ def import_command(
 
 @pairs_app.command("export")
 def export_command(ctx: typer.Context) -> None:
-    """Write approved pairs as a versioned chat-JSONL dataset under the data directory."""
+    """Write approved pairs as a versioned chat-JSONL dataset under the data directory
+    (not the test pairs; refused while two approved pairs contradict each other)."""
     from finetune_data.datasets import export
+    from finetune_data.harvest import sentence_embedder
 
     settings, engine = _context(ctx)
-    result = export(engine, settings.resolved_data_dir)
+    result = export(engine, settings.resolved_data_dir, sentence_embedder(settings))
     dataset = result.dataset
     console.print(
         f"Dataset {dataset.version}: {dataset.train_count} training and "
@@ -240,6 +305,8 @@ def _as_dict(pair: Any, full: bool = False) -> dict[str, Any]:
         "comment": pair.comment,
         "surface": pair.surface,
         "merged_exchange_ids": pair.merged_exchange_ids,
+        "test": pair.test,
+        "critical": pair.critical,
         "decided_by": pair.decided_by,
         "decided_at": pair.decided_at.isoformat() if pair.decided_at else None,
         "edited_by": pair.edited_by,

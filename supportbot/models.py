@@ -149,6 +149,9 @@ class Exchange(SQLModel, table=True):
     escalated: bool = False
     error: str | None = Field(default=None, sa_type=sa.Text)
     created_at: datetime = _timestamp(index=True)
+    scrubbed_at: datetime | None = Field(
+        default=None, sa_type=UTCDateTime, description="when retention scrubbed its raw text"
+    )
 
 
 class Feedback(SQLModel, table=True):
@@ -162,6 +165,7 @@ class Feedback(SQLModel, table=True):
     correction: str | None = Field(default=None, sa_type=sa.Text)
     from_lead: bool = False
     created_at: datetime = _timestamp()
+    scrubbed_at: datetime | None = _optional_timestamp()
 
 
 class QAPair(SQLModel, table=True):
@@ -193,8 +197,41 @@ class QAPair(SQLModel, table=True):
     edited_by: str | None = Field(default=None, max_length=255)
     decided_by: str | None = Field(default=None, max_length=255)
     decided_at: datetime | None = _optional_timestamp()
+    test: bool = Field(default=False, description="in the frozen evaluation set: never trained on")
+    critical: bool = Field(default=False, description="a candidate model must not get it wrong")
+    reference_model: str | None = Field(
+        default=None, max_length=255, description="the model whose own answer is the reference"
+    )
     created_at: datetime = _timestamp()
     updated_at: datetime = _timestamp()
+
+
+class PairEvent(SQLModel, table=True):
+    """Append-only history of a pair: every decision and edit, who made it and when."""
+
+    __tablename__ = "pair_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    pair_id: int = Field(foreign_key="qa_pair.id", index=True, ondelete="CASCADE")
+    action: str = Field(max_length=32, description="created, edited, approved, rejected, …")
+    actor: str = Field(max_length=255)
+    changes: dict[str, Any] = _json(default_factory=dict, description="field → [before, after]")
+    note: str | None = Field(default=None, sa_type=sa.Text)
+    created_at: datetime = _timestamp()
+
+
+class PrivacyAction(SQLModel, table=True):
+    """That personal data was forgotten or expired: what kind of selector, how much was
+    removed, by whom. Never the data or the selector's value."""
+
+    __tablename__ = "privacy_action"
+
+    id: int | None = Field(default=None, primary_key=True)
+    action: str = Field(max_length=16, description="forget or retention")
+    selector: str = Field(max_length=32, description="slack-user, conversation, email or age")
+    counts: dict[str, int] = _json(default_factory=dict)
+    requested_by: str = Field(max_length=255)
+    created_at: datetime = _timestamp()
 
 
 class Dataset(SQLModel, table=True):

@@ -157,8 +157,36 @@ class Settings(BaseSettings):
     train_promotion_margin: float = Field(
         default=0.02,
         ge=0,
-        description="How much higher the candidate's mean similarity to gold answers must be "
-        "than the live model's for it to be promoted.",
+        description="How much better one model's answer to a test pair must score than the "
+        "other's to count as a win; smaller differences are ties.",
+    )
+    train_answer_tokens: int = Field(
+        default=384,
+        ge=16,
+        description="Longest answer (new tokens) a local model writes when the gate scores "
+        "it; long enough for a full answer with its closing citations.",
+    )
+    train_gate_min_pairs: int = Field(
+        default=20,
+        ge=1,
+        description="Test pairs the evaluation gate needs to decide; with fewer, a lead "
+        "decides whether a candidate goes live.",
+    )
+    train_auto_promote: bool = Field(
+        default=False,
+        description="Put a candidate that passes the gate live without a lead's approval "
+        "(`supportbot models promote` or the App Home button).",
+    )
+
+    # --- privacy -------------------------------------------------------------------------
+    retention_days: int = Field(
+        default=90,
+        ge=0,
+        description="Days raw question, answer and feedback text is kept; older text is "
+        "scrubbed of personal data in place (0: keep it raw).",
+    )
+    schedule_retention: str = Field(
+        default="30 2 * * *", description="Scrub raw text older than retention_days."
     )
 
     # --- scheduler -------------------------------------------------------------------

@@ -156,9 +156,17 @@ def register_curation(app: AsyncApp, conversation: Conversation, leads: LeadDire
         client: AsyncWebClient, user_id: str, pair_id: int, status: PairStatus, **edits: Any
     ) -> None:
         index = await asyncio.to_thread(conversation.verified_answer_indexer)
+        conflicts = index.conflicts if index is not None else None
         try:
             await asyncio.to_thread(
-                decide, engine, pair_id, status, f"slack:{user_id}", index, **edits
+                decide,
+                engine,
+                pair_id,
+                status,
+                f"slack:{user_id}",
+                index,
+                conflicts=conflicts,
+                **edits,
             )
             notice = f"#{pair_id} {status.value}."
         except CurationError as error:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import structlog
 from fastapi import APIRouter, Depends, HTTPException, Request
@@ -17,7 +17,8 @@ from pydantic import BaseModel, Field, StringConstraints
 
 from bot.conversation import Conversation
 from bot.web.api import run_db
-from finetune_data.curation import CurationError, decide, edit, list_pairs
+from finetune_data.curation import CurationError, decide, edit, list_pairs, mark
+from finetune_data.history import history
 from supportbot.models import PairKind, PairStatus, QAPair
 from supportbot.settings import Settings
 
@@ -40,6 +41,8 @@ class PairOut(BaseModel):
     sources: list[str]
     decided_by: str | None
     edited_by: str | None
+    test: bool
+    critical: bool
 
     @classmethod
     def of(cls, pair: QAPair) -> PairOut:
@@ -57,17 +60,32 @@ class PairOut(BaseModel):
             sources=[s.get("title") or "Untitled" for s in pair.context or []],
             decided_by=pair.decided_by,
             edited_by=pair.edited_by,
+            test=pair.test,
+            critical=pair.critical,
         )
+
+
+class EventOut(BaseModel):
+    at: str
+    action: str
+    by: str
+    changes: dict[str, list[Any]]
+    note: str | None
 
 
 class PairEdit(BaseModel):
     question: Text | None = None
     answer: Text | None = None
+    test: bool | None = None
+    critical: bool | None = None
 
 
 class Decisions(BaseModel):
     pair_ids: list[int] = Field(min_length=1, max_length=500)
     status: Literal["approved", "rejected"]
+    replaces: int | None = Field(
+        default=None, description="an approved pair the (single) approved pair replaces"
+    )
 
 
 class DecisionResult(BaseModel):
@@ -122,9 +140,26 @@ def build_review(settings: Settings, conversation: Conversation) -> APIRouter:
         index = await asyncio.to_thread(conversation.verified_answer_indexer)
         try:
             pair = await run_db(edit, engine, pair_id, who, index, change.question, change.answer)
+            if change.test is not None or change.critical is not None:
+                pair = await run_db(mark, engine, pair_id, who, change.test, change.critical)
         except CurationError as error:
             raise HTTPException(404 if "no pair" in str(error) else 422, str(error)) from None
         return PairOut.of(pair)
+
+    @router.get("/pairs/{pair_id}/history")
+    async def pair_history(pair_id: int, who: str = lead) -> list[EventOut]:
+        """Every decision and edit of a pair, oldest first (append-only)."""
+        events = await run_db(history, engine, pair_id)
+        return [
+            EventOut(
+                at=e.created_at.isoformat(),
+                action=e.action,
+                by=e.actor,
+                changes=e.changes,
+                note=e.note,
+            )
+            for e in events
+        ]
 
     @router.post("/decisions")
     async def decisions(request: Decisions, who: str = lead) -> list[DecisionResult]:
@@ -132,9 +167,20 @@ def build_review(settings: Settings, conversation: Conversation) -> APIRouter:
         index = await asyncio.to_thread(conversation.verified_answer_indexer)
         status = PairStatus(request.status)
         results = []
+        conflicts = index.conflicts if index is not None else None
+        replaces = request.replaces if len(request.pair_ids) == 1 else None
         for pair_id in request.pair_ids:
             try:
-                await run_db(decide, engine, pair_id, status, who, index)
+                await run_db(
+                    decide,
+                    engine,
+                    pair_id,
+                    status,
+                    who,
+                    index,
+                    conflicts=conflicts,
+                    replaces=replaces,
+                )
                 results.append(DecisionResult(pair_id=pair_id, ok=True, detail=status.value))
             except CurationError as error:
                 results.append(DecisionResult(pair_id=pair_id, ok=False, detail=str(error)))

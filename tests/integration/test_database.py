@@ -31,6 +31,8 @@ from supportbot.models import (
 
 EXPECTED_TABLES = {
     "exchange",
+    "pair_event",
+    "privacy_action",
     "channel_setting",
     "harvest_run",
     "model_change",

@@ -1,0 +1,85 @@
+"""Pairs that contradict each other: near-duplicate questions (same product) whose
+answers disagree on a number, a yes/no or a named setting (facts.py). Approving one
+against an approved pair is refused (curation.py) and a dataset that holds both is not
+exported (datasets.py), so the model is never taught both "yes" and "no"."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from finetune_data import facts
+from supportbot.models import QAPair
+
+NEAR_DUPLICATE = 0.9  # cosine of question embeddings
+Embed = Callable[[Sequence[str]], np.ndarray]  # texts → unit vectors, one row each
+
+
+@dataclass
+class Conflict:
+    pair: QAPair
+    reason: str
+
+
+ConflictCheck = Callable[[QAPair, list[QAPair]], list[Conflict]]
+
+
+def conflict_check(embed: Embed) -> ConflictCheck:
+    def check(pair: QAPair, others: list[QAPair]) -> list[Conflict]:
+        return find_conflicts(pair, others, embed)
+
+    return check
+
+
+def find_conflicts(pair: QAPair, others: Sequence[QAPair], embed: Embed) -> list[Conflict]:
+    candidates = [o for o in others if _product(o) == _product(pair) and o.answer.strip()]
+    if not candidates:
+        return []
+    vectors = embed([pair.question, *[o.question for o in candidates]])
+    similarities = vectors[1:] @ vectors[0]
+    found = []
+    for other, similarity in zip(candidates, similarities, strict=True):
+        if similarity < NEAR_DUPLICATE:
+            continue
+        problems = facts.check(pair.answer, other.answer).problems
+        if problems:
+            found.append(Conflict(other, "; ".join(problems)))
+    return found
+
+
+def contradictions(pairs: Sequence[QAPair], embed: Embed) -> list[tuple[QAPair, QAPair, str]]:
+    """Every contradicting couple among `pairs` (for a dataset about to be exported)."""
+    if len(pairs) < 2:
+        return []
+    vectors = embed([p.question for p in pairs])
+    similarities = vectors @ vectors.T
+    found = []
+    for i, j in zip(*np.nonzero(np.triu(similarities >= NEAR_DUPLICATE, k=1)), strict=True):
+        first, second = pairs[int(i)], pairs[int(j)]
+        if _product(first) != _product(second):
+            continue
+        problems = facts.check(first.answer, second.answer).problems
+        if problems:
+            found.append((first, second, "; ".join(problems)))
+    return found
+
+
+def embed_with(embedder: Any) -> Embed:
+    """An Embed from a warmed-up Haystack document embedder."""
+    from haystack import Document
+
+    def embed(texts: Sequence[str]) -> np.ndarray:
+        documents = embedder.run([Document(content=t) for t in texts])["documents"]
+        vectors = np.array([d.embedding for d in documents], dtype=np.float32)
+        return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9)
+
+    return embed
+
+
+def _product(pair: QAPair) -> str | None:
+    from finetune_data.curation import scoped_product
+
+    return scoped_product(pair.scope)
