@@ -245,7 +245,7 @@ class _ContextRecognizer(EntityRecognizer):
 class _HighEntropyRecognizer(EntityRecognizer):
     """Long random-looking tokens (API keys of services we do not know by shape)."""
 
-    TOKEN = re.compile(r"(?<![\w/.-])[A-Za-z0-9_\-+/=]{24,}(?![\w/.-])")
+    TOKEN = re.compile(r"(?<![\w/.+-])[A-Za-z0-9_\-+/]{24,}={0,2}(?![\w/.-])")
     MIN_BITS_PER_CHAR = 4.0
 
     def __init__(self) -> None:
