@@ -48,13 +48,19 @@ def list_command(
         return
     table = Table("", "model", "backend", "scores", "promoted")
     for row in rows:
-        scores = ", ".join(f"{k} {v}" for k, v in row["eval_scores"].items())
+        gate = row["eval_scores"].get("gate") or {}
+        scores = ", ".join(
+            f"{k} {v}" for k, v in row["eval_scores"].items() if not isinstance(v, dict)
+        )
+        if gate:
+            scores += f"; gate: {gate.get('wins')} wins, {gate.get('losses')} losses"
+        waiting = "passed the gate, awaiting a lead" if gate.get("awaiting_approval") else ""
         table.add_row(
             "●" if row["active"] else "",
             row["model_id"],
             row["backend"],
             scores,
-            row["promoted_at"] or "",
+            row["promoted_at"] or waiting,
         )
     console.print(table)
     if not any(row["active"] for row in rows):

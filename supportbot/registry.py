@@ -112,6 +112,13 @@ def _switch(
         if target is not None:
             target.is_active = True
             target.promoted_at = utcnow()
+            gate = target.eval_scores.get("gate")
+            if isinstance(gate, dict) and gate.get("awaiting_approval"):
+                # A lead's promotion is the approval the gate was waiting for.
+                target.eval_scores = {
+                    **target.eval_scores,
+                    "gate": {**gate, "awaiting_approval": False},
+                }
         change = ModelChange(
             action=action,
             model_id=model_id,
@@ -123,3 +130,13 @@ def _switch(
         session.flush()
         session.expunge(change)
     return change
+
+
+def awaiting_approval(engine: Engine) -> list[ModelVersion]:
+    """Candidates that passed the evaluation gate and wait for a lead to put them live
+    (automatic promotion is off)."""
+    with Session(engine) as session:
+        versions = session.exec(
+            select(ModelVersion).where(col(ModelVersion.is_active).is_(False))
+        ).all()
+    return [v for v in versions if (v.eval_scores.get("gate") or {}).get("awaiting_approval")]

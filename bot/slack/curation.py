@@ -23,11 +23,13 @@ from bot.slack.blocks import Block, action_id_value, context_block, escape, sect
 from bot.slack.commands import publish_home
 from bot.slack.leads import LeadDirectory
 from finetune_data.curation import CurationError, decide, get_pair, list_pairs
-from supportbot.models import PairKind, PairStatus, QAPair
+from supportbot.models import ModelVersion, PairKind, PairStatus, QAPair
+from supportbot.registry import awaiting_approval, promote
 
 log = structlog.stdlib.get_logger(__name__)
 
 APPROVE, EDIT, REJECT = "pair_approve", "pair_edit", "pair_reject"
+PROMOTE = "model_promote"
 EDIT_MODAL = "pair_edit_modal"
 QUEUE_SIZE = 15  # pairs per view: App Home allows 100 blocks, each pair takes 5
 LEADS_ONLY = ":no_entry: Only support leads can review answers."
@@ -39,12 +41,16 @@ ORIGINS = {
 }
 
 
-def queue_blocks(pairs: list[QAPair], notice: str | None = None) -> list[Block]:
-    blocks: list[Block] = [
-        {"type": "header", "text": {"type": "plain_text", "text": "Answers to review"}},
-    ]
+def queue_blocks(
+    pairs: list[QAPair], notice: str | None = None, models: list[ModelVersion] | None = None
+) -> list[Block]:
+    blocks: list[Block] = []
     if notice:
         blocks.append(section(notice))
+    blocks += model_blocks(models or [])
+    blocks.append(
+        {"type": "header", "text": {"type": "plain_text", "text": "Answers to review"}},
+    )
     if not pairs:
         blocks.append(section("Nothing to review. :tada:"))
     for pair in pairs[:QUEUE_SIZE]:
@@ -67,6 +73,48 @@ def queue_blocks(pairs: list[QAPair], notice: str | None = None) -> list[Block]:
         ]
     if len(pairs) > QUEUE_SIZE:
         blocks.append(context_block("More are waiting: review them in bulk on the web page."))
+    return blocks
+
+
+def model_blocks(models: list[ModelVersion]) -> list[Block]:
+    """Fine-tuned models that passed the evaluation gate and wait for a lead."""
+    if not models:
+        return []
+    blocks: list[Block] = [
+        {"type": "header", "text": {"type": "plain_text", "text": "Models awaiting approval"}}
+    ]
+    for model in models[:5]:
+        gate = model.eval_scores.get("gate") or {}
+        blocks += [
+            section(
+                f"*{escape(model.model_id)}* won {gate.get('wins', '?')} and lost "
+                f"{gate.get('losses', '?')} of {gate.get('pairs', '?')} test pairs against "
+                f"the live model: {escape(str(gate.get('reason', '')))}"
+            ),
+            {
+                "type": "actions",
+                "block_id": f"model:{model.id}",
+                "elements": [
+                    {
+                        "type": "button",
+                        "text": {"type": "plain_text", "text": "Put live"},
+                        "action_id": PROMOTE,
+                        "value": str(model.id),
+                        "style": "primary",
+                        "confirm": {
+                            "title": {"type": "plain_text", "text": "Put this model live?"},
+                            "text": {
+                                "type": "plain_text",
+                                "text": "It answers every question from now on. "
+                                "`supportbot models rollback` restores the current one.",
+                            },
+                            "confirm": {"type": "plain_text", "text": "Put live"},
+                            "deny": {"type": "plain_text", "text": "Cancel"},
+                        },
+                    }
+                ],
+            },
+        ]
     return blocks
 
 
@@ -134,7 +182,8 @@ def register_curation(app: AsyncApp, conversation: Conversation, leads: LeadDire
         pairs = await asyncio.to_thread(
             list_pairs, engine, PairStatus.CANDIDATE, None, QUEUE_SIZE + 1
         )
-        view = {"type": "home", "blocks": queue_blocks(pairs, notice)}
+        models = await asyncio.to_thread(awaiting_approval, engine)
+        view = {"type": "home", "blocks": queue_blocks(pairs, notice, models)}
         try:
             await client.views_publish(user_id=user_id, view=view)
         except SlackApiError as error:
@@ -178,6 +227,24 @@ def register_curation(app: AsyncApp, conversation: Conversation, leads: LeadDire
         await ack()
         if (user_id := await as_lead(body, client)) and (pair_id := action_id_value(body)):
             await decided(client, user_id, pair_id, PairStatus.APPROVED)
+
+    @app.action(PROMOTE)
+    async def put_live(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await ack()
+        if not (user_id := await as_lead(body, client)) or not (
+            version_id := action_id_value(body)
+        ):
+            return
+        waiting = {m.id: m for m in await asyncio.to_thread(awaiting_approval, engine)}
+        model = waiting.get(version_id)
+        if model is None:
+            notice = ":warning: That model is no longer waiting for approval."
+        else:
+            await asyncio.to_thread(
+                promote, engine, model.model_id, f"slack:{user_id}", "approved in App Home"
+            )
+            notice = f"{model.model_id} is live. `supportbot models rollback` undoes it."
+        await publish_queue(client, user_id, notice)
 
     @app.action(REJECT)
     async def reject(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:

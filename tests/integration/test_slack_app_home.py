@@ -11,9 +11,10 @@ import pytest
 from slack_harness import SlackBotUnderTest, block_action, new_ts, serve_slack_bot
 from sqlmodel import Session, select
 
-from bot.slack.curation import APPROVE, EDIT, EDIT_MODAL, LEADS_ONLY, REJECT
+from bot.slack.curation import APPROVE, EDIT, EDIT_MODAL, LEADS_ONLY, PROMOTE, REJECT
 from supportbot.db import session_scope
 from supportbot.models import PairKind, PairOrigin, PairStatus, QAPair
+from supportbot.registry import active_model_id, list_models, register
 from supportbot.settings import Settings
 
 LEAD = "U0LEAD"
@@ -161,3 +162,29 @@ def test_a_non_leads_approval_is_refused(bot: SlackBotUnderTest) -> None:
     assert refusal[0]["user_id"] == "U0SOMEONE"
     assert _pairs(bot)[0].status == PairStatus.CANDIDATE
     assert _pairs(bot)[0].decided_by is None
+
+
+def test_a_lead_puts_a_model_that_passed_the_gate_live_from_app_home(
+    bot: SlackBotUnderTest,
+) -> None:
+    gate = {"better": True, "awaiting_approval": True, "wins": 14, "losses": 3, "pairs": 24}
+    gate["reason"] = "better on more pairs than worse"
+    version = register(bot.engine, "local/supportbot-run7", "local", eval_scores={"gate": gate})
+    home = str(_open_home(bot, LEAD)["view"])
+    assert "Models awaiting approval" in home
+    assert "won 14 and lost 3 of 24 test pairs" in home
+
+    _click(bot, PROMOTE, version.id, "U0SOMEONE")
+    bot.fake.wait_for(
+        lambda: [c for c in bot.fake.called("views.publish") if LEADS_ONLY in str(c["view"])],
+        what="the refusal",
+    )
+    assert active_model_id(bot.engine, "base") == "base", "a non-lead changes nothing"
+
+    _click(bot, PROMOTE, version.id, LEAD)
+    bot.fake.wait_for(
+        lambda: active_model_id(bot.engine, "base") == "local/supportbot-run7", what="promotion"
+    )
+    [model] = list_models(bot.engine)
+    assert model.eval_scores["gate"]["awaiting_approval"] is False
+    assert "Models awaiting approval" not in str(_open_home(bot, LEAD)["view"])
