@@ -209,15 +209,12 @@ class _BlankEnglish(SpacyNlpEngine):
         self.nlp = {LANGUAGE: spacy.blank(LANGUAGE)}
 
 
-class _ContextRecognizer(EntityRecognizer):
-    """A regular expression whose one group is the personal value (the password, not
-    "password is")."""
+class _RegexRecognizer(EntityRecognizer):
+    """A recognizer that scans with one regular expression and keeps the spans
+    `accept` returns for its matches."""
 
-    def __init__(
-        self, entity: str, pattern: str, group: int | str, score: float, name: str
-    ) -> None:
-        self._pattern = re.compile(pattern, re.MULTILINE)
-        self._group = group
+    def __init__(self, entity: str, pattern: re.Pattern[str], score: float, name: str) -> None:
+        self._pattern = pattern
         self._score = score
         super().__init__(supported_entities=[entity], name=name, supported_language=LANGUAGE)
 
@@ -227,45 +224,57 @@ class _ContextRecognizer(EntityRecognizer):
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
     ) -> list[RecognizerResult]:
-        results = []
         entity = self.supported_entities[0]
-        for match in self._pattern.finditer(text):
-            start, end = match.span(self._group)
-            value = text[start:end]
-            if start == end or PLACEHOLDER.fullmatch(value):
-                continue
-            if entity == "PERSON" and not _looks_like_name(value):
-                continue
-            if entity == "PASSWORD" and not (match.group("mine") or _looks_like_secret(value)):
-                continue
-            results.append(RecognizerResult(entity, start, end, self._score))
-        return results
+        return [
+            RecognizerResult(entity, *span, self._score)
+            for match in self._pattern.finditer(text)
+            if (span := self.accept(match)) is not None
+        ]
+
+    def accept(self, match: re.Match[str]) -> tuple[int, int] | None:
+        raise NotImplementedError
 
 
-class _HighEntropyRecognizer(EntityRecognizer):
+class _ContextRecognizer(_RegexRecognizer):
+    """A regular expression whose one group is the personal value (the password, not
+    "password is")."""
+
+    def __init__(
+        self, entity: str, pattern: str, group: int | str, score: float, name: str
+    ) -> None:
+        self._group = group
+        super().__init__(entity, re.compile(pattern, re.MULTILINE), score, name)
+
+    def accept(self, match: re.Match[str]) -> tuple[int, int] | None:
+        start, end = match.span(self._group)
+        value = match.string[start:end]
+        entity = self.supported_entities[0]
+        if start == end or PLACEHOLDER.fullmatch(value):
+            return None
+        if entity == "PERSON" and not _looks_like_name(value):
+            return None
+        if entity == "PASSWORD" and not (match.group("mine") or _looks_like_secret(value)):
+            return None
+        return start, end
+
+
+class _HighEntropyRecognizer(_RegexRecognizer):
     """Long random-looking tokens (API keys of services we do not know by shape)."""
 
     TOKEN = re.compile(r"(?<![\w/.+-])[A-Za-z0-9_\-+/]{24,}={0,2}(?![\w/.-])")
     MIN_BITS_PER_CHAR = 4.0
 
     def __init__(self) -> None:
-        super().__init__(supported_entities=["SECRET"], name="HighEntropyToken")
+        super().__init__("SECRET", self.TOKEN, 0.7, "HighEntropyToken")
 
-    def load(self) -> None:
-        pass
-
-    def analyze(
-        self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
-    ) -> list[RecognizerResult]:
-        results = []
-        for match in self.TOKEN.finditer(text):
-            token = match.group(0)
-            classes = sum(
-                any(test(c) for c in token) for test in (str.islower, str.isupper, str.isdigit)
-            )
-            if classes >= 3 and _entropy(token) >= self.MIN_BITS_PER_CHAR:
-                results.append(RecognizerResult("SECRET", match.start(), match.end(), 0.7))
-        return results
+    def accept(self, match: re.Match[str]) -> tuple[int, int] | None:
+        token = match.group(0)
+        classes = sum(
+            any(test(c) for c in token) for test in (str.islower, str.isupper, str.isdigit)
+        )
+        if classes >= 3 and _entropy(token) >= self.MIN_BITS_PER_CHAR:
+            return match.span()
+        return None
 
 
 class _OfflineEmailRecognizer(EmailRecognizer):

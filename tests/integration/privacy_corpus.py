@@ -209,68 +209,62 @@ def run_loop(settings: Settings, engine: Engine, store: DocumentStore, embed: Em
 def _ask_and_rate(engine: Engine) -> list[int]:
     """Each customer asks once; half the answers echo what they typed (as a careless
     model would) and are rated 👍, the rest get 👎 with comments and corrections."""
-    ids = []
     sources = [
         {"title": "Verified answer", "section": "Verified answer", "date": None, "text": s.text}
         for s in SOURCES
     ] + [{"title": "Manual", "section": "Reset", "date": None, "text": "Hold Reset 10 seconds."}]
+    ids = []
     for number, seed in enumerate(QUESTIONS):
         echo = number % 2 == 0
-        with session_scope(engine) as session:
-            exchange = Exchange(
-                surface=Surface.WEB if number % 3 else Surface.SLACK,
-                conversation_id=f"customer-{number}",
+        feedback = FEEDBACK[number % len(FEEDBACK)]
+        rating = (
+            Feedback(user_id="U9", rating=Rating.UP)
+            if echo
+            else Feedback(
                 user_id=f"U{number:04d}",
-                question=seed.text,
-                answer=(f"Noted ({seed.value}). " if echo else "") + "Hold Reset 10 seconds [4].",
-                context=sources,
-                model_id="live-model",
-                answer_mode="generated",
+                rating=Rating.DOWN,
+                reason=f"Not helpful. {feedback.text}",
+                correction=feedback.text,
             )
-            session.add(exchange)
-            session.flush()
-            exchange_id = exchange.id or 0
-            ids.append(exchange_id)
-            if echo:
-                session.add(Feedback(exchange_id=exchange_id, user_id="U9", rating=Rating.UP))
-            else:
-                feedback = FEEDBACK[number % len(FEEDBACK)]
-                session.add(
-                    Feedback(
-                        exchange_id=exchange_id,
-                        user_id=f"U{number:04d}",
-                        rating=Rating.DOWN,
-                        reason=f"Not helpful. {feedback.text}",
-                        correction=feedback.text,
-                    )
-                )
-    # The feedback strings not used above arrive as corrections on extra exchanges.
+        )
+        exchange = Exchange(
+            surface=Surface.WEB if number % 3 else Surface.SLACK,
+            conversation_id=f"customer-{number}",
+            user_id=f"U{number:04d}",
+            question=seed.text,
+            answer=(f"Noted ({seed.value}). " if echo else "") + "Hold Reset 10 seconds [4].",
+            context=sources,
+            model_id="live-model",
+            answer_mode="generated",
+        )
+        ids.append(_store(engine, exchange, rating))
+    # The feedback strings not used above arrive as leads' corrections on unanswered ones.
     used = {number % len(FEEDBACK) for number in range(len(QUESTIONS)) if number % 2}
     for number, feedback in enumerate(FEEDBACK):
         if number in used:
             continue
-        with session_scope(engine) as session:
-            exchange = Exchange(
-                surface=Surface.WEB,
-                conversation_id=f"feedback-{number}",
-                question=f"Question {number} about the hub firmware version {number}?",
-                answer="I could not find this.",
-                answer_mode="abstained",
-                abstained=True,
-            )
-            session.add(exchange)
-            session.flush()
-            ids.append(exchange.id or 0)
-            session.add(
-                Feedback(
-                    exchange_id=exchange.id or 0,
-                    user_id="ULEAD",
-                    rating=Rating.DOWN,
-                    correction=feedback.text,
-                    from_lead=True,
-                )
-            )
+        exchange = Exchange(
+            surface=Surface.WEB,
+            conversation_id=f"feedback-{number}",
+            question=f"Question {number} about the hub firmware version {number}?",
+            answer="I could not find this.",
+            answer_mode="abstained",
+            abstained=True,
+        )
+        rating = Feedback(
+            user_id="ULEAD", rating=Rating.DOWN, correction=feedback.text, from_lead=True
+        )
+        ids.append(_store(engine, exchange, rating))
     return ids
+
+
+def _store(engine: Engine, exchange: Exchange, rating: Feedback) -> int:
+    with session_scope(engine) as session:
+        session.add(exchange)
+        session.flush()
+        rating.exchange_id = exchange.id or 0
+        session.add(rating)
+        return exchange.id or 0
 
 
 def _curate(engine: Engine, index: Any) -> None:

@@ -4,9 +4,7 @@ forgetting one person on both databases and both document stores."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import uuid
 from datetime import timedelta
 from pathlib import Path
 
@@ -15,12 +13,13 @@ import sqlalchemy as sa
 from haystack.document_stores.types import DocumentStore
 from privacy_corpus import CORPUS, run_loop
 from sqlmodel import Session, select
+from test_document_stores import STORES
 
 from finetune_data.curation import decide, store_indexer
 from finetune_data.datasets import export
 from finetune_data.harvest import harvest, sentence_embedder
 from finetune_data.privacy import Selector, expire, forget
-from knowledge.stores import PersistentInMemoryDocumentStore, open_weaviate_store
+from knowledge.stores import PersistentInMemoryDocumentStore
 from supportbot import db
 from supportbot.db import session_scope
 from supportbot.models import (
@@ -36,8 +35,6 @@ from supportbot.models import (
     utcnow,
 )
 from supportbot.settings import Settings
-
-WEAVIATE_URL = os.environ.get("WEAVIATE_URL")
 
 
 @pytest.fixture(scope="module")
@@ -110,27 +107,6 @@ def test_retention_scrubs_old_raw_text_in_place_and_keeps_new_text(engine: sa.En
     assert "jane@example.org" in kept.question, "recent exchanges keep their raw text"
     assert (action.action, action.selector) == ("retention", "age")
     assert expire(engine, days=90) == {"exchanges_scrubbed": 0, "feedback_scrubbed": 0}
-
-
-def memory_store(tmp_path: Path) -> DocumentStore:
-    return PersistentInMemoryDocumentStore(tmp_path / "store.json")
-
-
-def weaviate_store(_tmp_path: Path) -> DocumentStore:
-    return open_weaviate_store(WEAVIATE_URL, collection=f"Forget{uuid.uuid4().hex[:10]}")
-
-
-STORES = [
-    pytest.param(memory_store, id="memory"),
-    pytest.param(
-        weaviate_store,
-        id="weaviate",
-        marks=[
-            pytest.mark.weaviate,
-            pytest.mark.skipif(not WEAVIATE_URL, reason="WEAVIATE_URL is not set"),
-        ],
-    ),
-]
 
 
 @pytest.mark.parametrize("make_store", STORES)
