@@ -47,6 +47,19 @@ def test_a_lead_signs_in_edits_and_approves(
         first.get_by_label("Select pair 1").check()
         page.get_by_role("button", name="Approve selected").click()
         page.locator("#status-line").filter(has_text="1 approved").wait_for()
+
+        page.locator("#status").select_option("all")
+        page.get_by_role("button", name="Filter").click()
+        approved = page.locator(".pair").first
+        approved.get_by_label("Test pair (never trained on)").check()
+        page.locator("#status-line").filter(has_text="#1 marked test").wait_for()
+        approved.locator("summary", has_text="History").click()
+        history = approved.locator(".history li")
+        history.filter(has_text="marked by web:pat").wait_for()
+        lines = history.all_inner_texts()
+        assert "edited by web:pat · changed answer" in lines[0]
+        assert "approved by web:pat" in lines[1]
+        assert "marked by web:pat · changed test" in lines[2]
         page.close()
 
     with Session(app.state.engine) as session:
@@ -56,4 +69,5 @@ def test_a_lead_signs_in_edits_and_approves(
         "Press and hold Pair for 3 seconds.",
         "web:pat",
     )
+    assert pairs[0].test, "the lead put it in the evaluation set"
     assert pairs[1].status == PairStatus.CANDIDATE

@@ -74,9 +74,54 @@
         $("status-line").textContent = `#${pair.id} saved`;
       } catch (error) { $("status-line").textContent = error.message; }
     });
-    row.append(save);
-    item.append(head, question.label, answer.label, row);
+    row.append(save, toggle(pair, "test", "Test pair (never trained on)"),
+      toggle(pair, "critical", "Critical"));
+    item.append(head, question.label, answer.label, row, historyOf(pair));
     return item;
+  }
+
+  // A pair's flag for the evaluation gate, saved as soon as it changes.
+  function toggle(pair, name, text) {
+    const label = document.createElement("label");
+    const box = document.createElement("input");
+    box.type = "checkbox";
+    box.checked = Boolean(pair[name]);
+    box.addEventListener("change", async () => {
+      try {
+        await call("PATCH", `/api/review/pairs/${pair.id}`, { [name]: box.checked });
+        $("status-line").textContent = `#${pair.id} ${box.checked ? "marked" : "unmarked"} ${name}`;
+      } catch (error) {
+        box.checked = !box.checked;
+        $("status-line").textContent = error.message;
+      }
+    });
+    label.append(box, ` ${text}`);
+    return label;
+  }
+
+  // Every decision and edit, oldest first, fetched when opened.
+  function historyOf(pair) {
+    const details = document.createElement("details");
+    const summary = document.createElement("summary");
+    summary.textContent = "History";
+    const list = document.createElement("ol");
+    list.className = "history";
+    details.append(summary, list);
+    details.addEventListener("toggle", async () => {
+      if (!details.open) return;
+      try {
+        const events = await call("GET", `/api/review/pairs/${pair.id}/history`);
+        list.replaceChildren(...events.map((event) => {
+          const line = document.createElement("li");
+          const changed = Object.keys(event.changes);
+          line.textContent = [new Date(event.at).toLocaleString(), `${event.action} by ${event.by}`,
+            changed.length && `changed ${changed.join(", ")}`, event.note].filter(Boolean).join(" · ");
+          return line;
+        }));
+        if (!events.length) list.replaceChildren(Object.assign(document.createElement("li"), { textContent: "No decisions yet." }));
+      } catch (error) { $("status-line").textContent = error.message; }
+    });
+    return details;
   }
 
   function field(text, value) {
