@@ -24,6 +24,14 @@ echo "==> ruff check"
 .venv/bin/ruff check .
 echo "==> ruff format --check"
 .venv/bin/ruff format --check .
+# A real Weaviate server (built once from its Go module) for the `weaviate` tests, unless
+# WEAVIATE_URL already points at one.
+if [ -z "${WEAVIATE_URL:-}" ]; then
+  echo "==> starting Weaviate (scripts/weaviate.sh)"
+  export "$(bash scripts/weaviate.sh start | tail -n 1)"
+  trap 'bash scripts/weaviate.sh stop' EXIT
+fi
+
 echo "==> pytest"
 # pytest exits non-zero when a test fails and with 5 when no test ran: both fail this script.
-exec .venv/bin/python -m pytest "$@"
+.venv/bin/python -m pytest "$@"

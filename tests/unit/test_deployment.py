@@ -114,3 +114,11 @@ def test_the_scheduler_runs_by_default_as_one_replica(compose: dict) -> None:
     assert service["command"] == ["scheduler"]
     assert "profiles" not in service, "the scheduler starts with `docker compose up`"
     assert service.get("deploy", {}).get("replicas", 1) == 1
+
+
+def test_production_runs_the_weaviate_version_the_tests_run(compose: dict) -> None:
+    script = (ROOT / "scripts" / "weaviate.sh").read_text(encoding="utf-8")
+    tested = re.search(r'VERSION="\$\{WEAVIATE_VERSION:-([\d.]+)\}"', script)
+    assert tested, "scripts/weaviate.sh pins a version"
+    image = compose["services"]["weaviate"]["image"]
+    assert image.endswith(f":{tested.group(1)}")
