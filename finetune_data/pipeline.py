@@ -124,9 +124,12 @@ def evaluate(
         min_pairs=settings.train_gate_min_pairs, tie_margin=settings.train_promotion_margin
     )
     decision = gate.decide(candidate, live, rules)
-    if not frozen and decision.promote:
+    if not frozen:
         decision.promote = False
-        decision.reason = "no frozen test pairs (mark pairs as test): a lead decides"
+        decision.reason = (
+            "no frozen test pairs (mark pairs as test), so a lead decides; "
+            f"on the validation pairs: {decision.reason}"
+        )
     automatic = decision.promote and settings.train_auto_promote
     verdict = {
         "better": decision.promote,
