@@ -123,6 +123,7 @@ def configure_logging(
         "httpx",
         "bm25s",
         "apscheduler",
+        "presidio-analyzer",  # its device and every recognizer it loads
     )
     for chatty in chatty_loggers:
         logging.getLogger(chatty).setLevel(quiet_level)
