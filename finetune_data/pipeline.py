@@ -128,7 +128,7 @@ def evaluate(
         decision.promote = False
         decision.reason = (
             "no frozen test pairs (mark pairs as test), so a lead decides; "
-            f"on the validation pairs: {decision.reason}"
+            f"on {len(tests)} validation pairs: {decision.wins} wins, {decision.losses} losses"
         )
     automatic = decision.promote and settings.train_auto_promote
     verdict = {
