@@ -42,11 +42,9 @@ def find_conflicts(pair: QAPair, others: Sequence[QAPair], embed: Embed) -> list
     similarities = vectors[1:] @ vectors[0]
     found = []
     for other, similarity in zip(candidates, similarities, strict=True):
-        if similarity < NEAR_DUPLICATE:
-            continue
-        problems = facts.check(pair.answer, other.answer).problems
-        if problems:
-            found.append(Conflict(other, "; ".join(problems)))
+        reason = _disagreement(pair, other) if similarity >= NEAR_DUPLICATE else None
+        if reason:
+            found.append(Conflict(other, reason))
     return found
 
 
@@ -59,11 +57,9 @@ def contradictions(pairs: Sequence[QAPair], embed: Embed) -> list[tuple[QAPair, 
     found = []
     for i, j in zip(*np.nonzero(np.triu(similarities >= NEAR_DUPLICATE, k=1)), strict=True):
         first, second = pairs[int(i)], pairs[int(j)]
-        if _product(first) != _product(second):
-            continue
-        problems = facts.check(first.answer, second.answer).problems
-        if problems:
-            found.append((first, second, "; ".join(problems)))
+        reason = _disagreement(first, second)
+        if reason:
+            found.append((first, second, reason))
     return found
 
 
@@ -77,6 +73,14 @@ def embed_with(embedder: Any) -> Embed:
         return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9)
 
     return embed
+
+
+def _disagreement(first: QAPair, second: QAPair) -> str | None:
+    """Why two near-duplicate pairs contradict each other; None when they don't (or
+    answer for different products)."""
+    if _product(first) != _product(second):
+        return None
+    return "; ".join(facts.check(first.answer, second.answer).problems) or None
 
 
 def _product(pair: QAPair) -> str | None:

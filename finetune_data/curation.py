@@ -262,18 +262,21 @@ class VerifiedAnswerIndex:
 
         from knowledge.stores import persist
 
-        # Only scrubbed, lead-approved text is shared; scrubbing again costs little and
-        # covers pairs approved before the scrubber knew a kind of personal data.
-        scrub = shared_scrubber()
-        shared = QAPair(
-            **{**pair.model_dump(), "question": scrub(pair.question), "answer": scrub(pair.answer)}
-        )
-        document = verified_answer_document(shared)
         if present:
-            embedded = self.embedder.run([document])["documents"]
+            # Only scrubbed, lead-approved text is shared; scrubbing again costs little
+            # and covers pairs approved before the scrubber knew a kind of personal data.
+            scrub = shared_scrubber()
+            shared = QAPair(
+                **{
+                    **pair.model_dump(),
+                    "question": scrub(pair.question),
+                    "answer": scrub(pair.answer),
+                }
+            )
+            embedded = self.embedder.run([verified_answer_document(shared)])["documents"]
             self.store.write_documents(embedded, policy=DuplicatePolicy.OVERWRITE)
         else:
-            self.store.delete_documents([document.id])
+            self.store.delete_documents([verified_answer_document(pair).id])
         persist(self.store)
 
 

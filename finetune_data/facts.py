@@ -15,7 +15,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-_CITATION = re.compile(r"\[\d+\]")
+from finetune_data.citations import CITED
+
 _NUMBER = re.compile(r"(?<![\w.])(\d+(?:[.,]\d+)?)\s*(%|[a-zA-Z]+)?")
 _YES = re.compile(r"^\W*(yes|yeah|yep|sure|correct|it (?:is|does|can)\b(?! ?not))", re.I)
 _NO = re.compile(
@@ -53,7 +54,7 @@ class FactCheck:
 
 
 def check(answer: str, reference: str) -> FactCheck:
-    answer, reference = _CITATION.sub("", answer), _CITATION.sub("", reference)
+    answer, reference = CITED.sub("", answer), CITED.sub("", reference)
     result = FactCheck()
     numbers_answer, numbers_reference = numbers(answer), numbers(reference)
     if numbers_answer and numbers_reference and not numbers_answer & numbers_reference:

@@ -29,6 +29,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from finetune_data import facts
+from finetune_data.citations import CITED
 from finetune_data.harvest import Embed
 
 Messages = list[dict[str, str]]
@@ -36,7 +37,6 @@ Generate = Callable[[Messages], str]  # prompt messages → the model's answer
 # question, reference, answer → a grade in [0, 1]
 Judge = Callable[[str, str, str], float]
 
-_CITED = re.compile(r"\[(\d+)\]")
 _SOURCE = re.compile(r'<source id="(\d+)"')
 
 JUDGE_RUBRIC = """You grade a support answer against a reference answer written by a \
@@ -142,7 +142,7 @@ class Decision:
 
 
 def citation_validity(answer: str, prompt: str) -> float:
-    cited = {int(n) for n in _CITED.findall(answer)}
+    cited = {int(n) for n in CITED.findall(answer)}
     sources = {int(n) for n in _SOURCE.findall(prompt)}
     return 1.0 if cited and cited <= sources else 0.0
 

@@ -18,7 +18,7 @@ harvesting idempotent.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,7 +28,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
 from finetune_data.citations import add_citations
-from finetune_data.conflicts import embed_with
+from finetune_data.conflicts import Embed, embed_with
 from finetune_data.history import record
 from finetune_data.scrub import Scrubber, shared_scrubber
 from supportbot.db import session_scope
@@ -47,7 +47,6 @@ from supportbot.models import (
 log = structlog.stdlib.get_logger(__name__)
 
 MERGE_SIMILARITY = 0.92
-Embed = Callable[[Sequence[str]], np.ndarray]  # texts → unit vectors, one row each
 
 
 @dataclass
@@ -209,26 +208,18 @@ def scrub_related(
 ) -> tuple[list[str | None], list[dict[str, Any]]]:
     """One exchange's texts and its sources scrubbed together: what the asker gave away
     in the question is removed where the answer or a comment repeats it."""
-    source_texts = [str(source.get("text") or "") for source in sources or []]
+    sources = list(sources or [])
+    source_texts = [str(source.get("text") or "") for source in sources]
     scrubbed = scrub.together([*texts, *source_texts])
-    cleaned = scrub_sources(sources, scrub)
-    for source, text in zip(cleaned, scrubbed[len(texts) :], strict=True):
-        if "text" in source:
-            source["text"] = text
-    return scrubbed[: len(texts)], cleaned
-
-
-def scrub_sources(sources: Sequence[dict[str, Any]], scrub: Scrubber) -> list[dict[str, Any]]:
-    """A pair's stored sources, scrubbed: they become training input."""
-    return [
-        {
+    cleaned = []
+    for source, text in zip(sources, scrubbed[len(texts) :], strict=True):
+        labels = {
             key: scrub(value)
-            if key in {"text", "title", "section"} and isinstance(value, str)
-            else value
             for key, value in source.items()
+            if key in {"title", "section"} and isinstance(value, str)
         }
-        for source in sources or []
-    ]
+        cleaned.append({**source, **labels, **({"text": text} if "text" in source else {})})
+    return scrubbed[: len(texts)], cleaned
 
 
 RANK = [

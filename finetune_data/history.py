@@ -34,3 +34,14 @@ def history(engine: Engine, pair_id: int) -> list[PairEvent]:
                 .order_by(col(PairEvent.created_at), col(PairEvent.id))
             ).all()
         )
+
+
+def as_dict(event: PairEvent) -> dict[str, Any]:
+    """An event as leads read it (`pairs show`, the review page)."""
+    return {
+        "at": event.created_at.isoformat(),
+        "action": event.action,
+        "by": event.actor,
+        "changes": event.changes,
+        "note": event.note,
+    }

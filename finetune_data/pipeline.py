@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
@@ -180,13 +181,7 @@ def _judge(settings: Settings) -> gate.Judge | None:
     """With an LLM configured, it grades answers by the gate's published rubric."""
     if not settings.llm_configured:
         return None
-    import openai
-
-    key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else "none"
-    client = openai.OpenAI(
-        api_key=key, base_url=settings.llm_base_url, timeout=settings.llm_timeout_s
-    )
-    return gate.llm_judge(client, settings.llm_model)
+    return gate.llm_judge(_openai_client(settings), settings.llm_model)
 
 
 def _train_locally(
@@ -257,13 +252,17 @@ def _live_model(settings: Settings, engine: Engine) -> tuple[str, gate.Generate]
     return f"base:{base.name}", local_generator(base, None, settings.train_answer_tokens)
 
 
-def _openai_generator(settings: Settings, model_id: str) -> gate.Generate:
+def _openai_client(settings: Settings) -> Any:
     import openai
 
     key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else "none"
-    client = openai.OpenAI(
+    return openai.OpenAI(
         api_key=key, base_url=settings.llm_base_url, timeout=settings.llm_timeout_s
     )
+
+
+def _openai_generator(settings: Settings, model_id: str) -> gate.Generate:
+    client = _openai_client(settings)
 
     def generate(messages: gate.Messages) -> str:
         reply = client.chat.completions.create(

@@ -322,9 +322,31 @@ class Scrubber:
         return [Finding(PLACEHOLDERS[r.entity_type], r.start, r.end) for r in self._analyze(text)]
 
     def __call__(self, text: str) -> str:
-        if not text or not text.strip():
-            return text
-        results = self._analyze(text)
+        return self._replace(text, self._analyze(text))
+
+    def together(self, texts: list[str | None]) -> list[str | None]:
+        """Scrub texts that belong together (a question, the answer that may echo it,
+        the comments on it): a value found in one is removed from all, even where it
+        stands without the context that gave it away (an echoed name or date)."""
+        analysed = [(text, self._analyze(text or "")) for text in texts]
+        found: dict[str, str] = {}
+        for text, results in analysed:
+            for result in results:
+                value = (text or "")[result.start : result.end]
+                if len(value) >= MIN_ECHO_CHARS:
+                    found[value] = PLACEHOLDERS[result.entity_type]
+        scrubbed: list[str | None] = []
+        for text, results in analysed:
+            if text is None:
+                scrubbed.append(None)
+                continue
+            text = self._replace(text, results)
+            for value in sorted(found, key=len, reverse=True):
+                text = text.replace(value, found[value])
+            scrubbed.append(text)
+        return scrubbed
+
+    def _replace(self, text: str, results: list[RecognizerResult]) -> str:
         if not results:
             return text
         return self._anonymizer.anonymize(
@@ -332,27 +354,6 @@ class Scrubber:
             analyzer_results=results,  # type: ignore[arg-type]
             operators=self._operators,
         ).text
-
-    def together(self, texts: list[str | None]) -> list[str | None]:
-        """Scrub texts that belong together (a question, the answer that may echo it,
-        the comments on it): a value found in one is removed from all, even where it
-        stands without the context that gave it away (an echoed name or date)."""
-        found: dict[str, str] = {}
-        for text in texts:
-            for result in self._analyze(text or ""):
-                value = (text or "")[result.start : result.end]
-                if len(value) >= MIN_ECHO_CHARS:
-                    found[value] = PLACEHOLDERS[result.entity_type]
-        scrubbed = []
-        for text in texts:
-            if text is None:
-                scrubbed.append(None)
-                continue
-            text = self(text)
-            for value in sorted(found, key=len, reverse=True):
-                text = text.replace(value, found[value])
-            scrubbed.append(text)
-        return scrubbed
 
     def _analyze(self, text: str) -> list[RecognizerResult]:
         if not text or not text.strip():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 from typing import Any, NoReturn
 
 import typer
@@ -24,3 +25,8 @@ def open_engine(settings: Any) -> Any:
     if settings.auto_migrate:
         db.upgrade(engine)
     return engine
+
+
+def operator(by: str | None) -> str:
+    """Who a CLI change is recorded as: `--by`, else the login name it runs as."""
+    return by or f"cli:{getpass.getuser()}"

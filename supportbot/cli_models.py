@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import getpass
 import json
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
-from supportbot.cli_common import console, open_engine
+from supportbot.cli_common import console, open_engine, operator
 from supportbot.cli_common import fail as _fail
 
 models_app = typer.Typer(
@@ -91,7 +90,7 @@ def promote(ctx: typer.Context, model_id: str, by: By = None, reason: Reason = N
     from supportbot.registry import promote as go_live
 
     try:
-        change = go_live(_engine(ctx), model_id, by or f"cli:{getpass.getuser()}", reason)
+        change = go_live(_engine(ctx), model_id, operator(by), reason)
     except RegistryError as error:
         _fail(str(error))
     console.print(f"{model_id} is live (was {change.previous_model_id or 'the base model'}).")
@@ -104,7 +103,7 @@ def rollback(ctx: typer.Context, by: By = None, reason: Reason = None) -> None:
     from supportbot.registry import rollback as restore
 
     try:
-        change = restore(_engine(ctx), by or f"cli:{getpass.getuser()}", reason)
+        change = restore(_engine(ctx), operator(by), reason)
     except RegistryError as error:
         _fail(str(error))
     console.print(f"Rolled back to {change.model_id or 'the base model'}.")

@@ -5,7 +5,6 @@ Decisions record the operator: `--by`, else the login name this command runs as.
 
 from __future__ import annotations
 
-import getpass
 import json
 from pathlib import Path
 from typing import Annotated, Any
@@ -13,7 +12,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from supportbot.cli_common import console, err_console, open_engine
+from supportbot.cli_common import console, err_console, open_engine, operator
 from supportbot.cli_common import fail as _fail
 
 pairs_app = typer.Typer(
@@ -26,10 +25,6 @@ By = Annotated[str | None, typer.Option("--by", help="Who decides (default: the 
 
 def _context(ctx: typer.Context) -> tuple[Any, Any]:
     return ctx.obj, open_engine(ctx.obj)
-
-
-def _operator(by: str | None) -> str:
-    return by or f"cli:{getpass.getuser()}"
 
 
 @pairs_app.command()
@@ -84,7 +79,7 @@ def list_command(
 def show(ctx: typer.Context, pair_id: int) -> None:
     """Show one pair whole, with its sources and its history."""
     from finetune_data.curation import CurationError, get_pair
-    from finetune_data.history import history
+    from finetune_data.history import as_dict, history
 
     _settings, engine = _context(ctx)
     try:
@@ -92,16 +87,7 @@ def show(ctx: typer.Context, pair_id: int) -> None:
     except CurationError as error:
         _fail(str(error))
     data = _as_dict(pair, full=True)
-    data["history"] = [
-        {
-            "at": event.created_at.isoformat(),
-            "action": event.action,
-            "by": event.actor,
-            "changes": event.changes,
-            "note": event.note,
-        }
-        for event in history(engine, pair_id)
-    ]
+    data["history"] = [as_dict(event) for event in history(engine, pair_id)]
     console.print_json(json.dumps(data))
 
 
@@ -150,7 +136,7 @@ def mark(
     if test is None and critical is None:
         _fail("give --test/--train and/or --critical/--no-critical", code=2)
     try:
-        pair = mark_pair(engine, pair_id, _operator(by), test=test, critical=critical)
+        pair = mark_pair(engine, pair_id, operator(by), test=test, critical=critical)
     except CurationError as error:
         _fail(str(error))
     console.print(
@@ -176,7 +162,7 @@ def edit(
     if question is None and answer is None:
         _fail("give --question and/or --answer", code=2)
     try:
-        pair = edit_pair(engine, pair_id, _operator(by), store_indexer(settings), question, answer)
+        pair = edit_pair(engine, pair_id, operator(by), store_indexer(settings), question, answer)
     except CurationError as error:
         _fail(str(error))
     console.print(f"Pair {pair.id} edited by {pair.edited_by}.")
@@ -200,7 +186,7 @@ def _decide(
             engine,
             pair_id,
             PairStatus(status),
-            _operator(by),
+            operator(by),
             index,
             answer=answer,
             conflicts=index.conflicts,
@@ -258,7 +244,7 @@ def import_command(
     report = import_pairs(
         engine,
         records,
-        _operator(by),
+        operator(by),
         approve=approve,
         sources=sources,
         index=store_indexer(settings, store) if approve else None,

@@ -6,14 +6,13 @@ the id it was selected by.
 
 from __future__ import annotations
 
-import getpass
 import json
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from supportbot.cli_common import console, fail, open_engine
+from supportbot.cli_common import console, fail, open_engine, operator
 
 privacy_app = typer.Typer(
     help="Personal data: forget one person, expire old raw text, list what was done.",
@@ -54,7 +53,7 @@ def forget(
         fail(str(error), code=2)
     settings = ctx.obj
     engine = open_engine(settings)
-    counts = run_forget(engine, selector, by or f"cli:{getpass.getuser()}", store_indexer(settings))
+    counts = run_forget(engine, selector, operator(by), store_indexer(settings))
     if as_json:
         console.print_json(json.dumps(counts))
         return
@@ -78,9 +77,7 @@ def expire(ctx: typer.Context) -> None:
     settings = ctx.obj
     if settings.retention_days <= 0:
         fail("retention is off (SUPPORTBOT_RETENTION_DAYS=0)", code=2)
-    counts = run_expire(
-        open_engine(settings), settings.retention_days, by=f"cli:{getpass.getuser()}"
-    )
+    counts = run_expire(open_engine(settings), settings.retention_days, by=operator(None))
     console.print(
         f"{counts.get('exchanges_scrubbed', 0)} exchanges and {counts.get('feedback_scrubbed', 0)} "
         f"feedback older than {settings.retention_days} days scrubbed."

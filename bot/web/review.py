@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field, StringConstraints
 from bot.conversation import Conversation
 from bot.web.api import run_db
 from finetune_data.curation import CurationError, decide, edit, list_pairs, mark
-from finetune_data.history import history
+from finetune_data.history import as_dict, history
 from supportbot.models import PairKind, PairStatus, QAPair
 from supportbot.settings import Settings
 
@@ -150,16 +150,7 @@ def build_review(settings: Settings, conversation: Conversation) -> APIRouter:
     async def pair_history(pair_id: int, who: str = lead) -> list[EventOut]:
         """Every decision and edit of a pair, oldest first (append-only)."""
         events = await run_db(history, engine, pair_id)
-        return [
-            EventOut(
-                at=e.created_at.isoformat(),
-                action=e.action,
-                by=e.actor,
-                changes=e.changes,
-                note=e.note,
-            )
-            for e in events
-        ]
+        return [EventOut(**as_dict(event)) for event in events]
 
     @router.post("/decisions")
     async def decisions(request: Decisions, who: str = lead) -> list[DecisionResult]:
