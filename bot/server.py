@@ -19,11 +19,14 @@ import structlog
 from fastapi import FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
-from slack_bolt.adapter.fastapi.async_handler import AsyncSlackRequestHandler
+from slack_bolt.adapter.starlette.async_handler import to_starlette_response
+from slack_bolt.async_app import AsyncBoltRequest
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.conversation import Answerer, Conversation
+from bot.delivery import Delivery
+from bot.slack.door import Door, Refused
 from supportbot import __version__, db
 from supportbot.settings import Settings
 
@@ -39,7 +42,8 @@ def create_app(settings: Settings, answerer: Answerer | None = None) -> FastAPI:
     """The app for `settings`; `answerer` replaces the answering pipeline (benchmarks)."""
     engine = db.create_db_engine(settings.resolved_database_url)
     conversation = Conversation(settings, engine, answerer)
-    slack = _slack(settings, conversation)
+    delivery = Delivery(settings, engine)
+    slack = _slack(settings, conversation, delivery)
     # The migrations shipped with this process cannot change while it runs; reading
     # them once keeps readiness probes to one cheap query.
     head = db.head_revision()
@@ -60,9 +64,13 @@ def create_app(settings: Settings, answerer: Answerer | None = None) -> FastAPI:
         socket_mode = await _start_socket_mode(settings, slack)
         # Load the knowledge base and embedding model before the first question does.
         warm_up = asyncio.get_running_loop().run_in_executor(None, conversation.warm_up)
+        # Heartbeat, and resume what a dead or stopped server left unanswered.
+        await delivery.start()
         yield
+        # SIGTERM: uvicorn has stopped taking connections; finish what is in flight.
         if socket_mode is not None:
             await socket_mode.close_async()
+        await delivery.stop(settings.shutdown_grace_s)
         if slack is not None:
             await slack.stop()
         warm_up.cancel()
@@ -74,17 +82,28 @@ def create_app(settings: Settings, answerer: Answerer | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.conversation = conversation
     app.state.slack = slack
+    app.state.delivery = delivery
     web_pool = _mount_web(app, settings, conversation, slack)
     if slack is not None:
-        handler = AsyncSlackRequestHandler(slack.app)
+        assert settings.slack_signing_secret is not None
+        door = Door(settings.slack_signing_secret.get_secret_value(), settings.slack_max_body_bytes)
 
         @app.post("/slack/events", tags=["slack"], include_in_schema=False)
         async def slack_events(request: Request) -> Response:
-            """Events, interactivity and slash commands, signature-verified by Bolt."""
+            """Events, interactivity and slash commands: verified at the door, then Bolt."""
             try:
-                return await handler.handle(request)
-            except (ValueError, TypeError, AttributeError, KeyError) as error:
-                # Bolt parses the body before verifying it: unparseable means malformed.
+                body = await door.admit(request)
+            except Refused as refused:
+                return refused.response()
+            try:
+                bolt_request = AsyncBoltRequest(
+                    body=body.decode("utf-8"),
+                    query=request.query_params,  # type: ignore[arg-type]
+                    headers=request.headers,  # type: ignore[arg-type]
+                )
+                return to_starlette_response(await slack.app.async_dispatch(bolt_request))
+            except (ValueError, TypeError, AttributeError, KeyError, RecursionError) as error:
+                # Signed but unparseable (bad UTF-8 or JSON, nesting past any sense).
                 log.warning("slack.malformed_request", error=type(error).__name__)
                 return JSONResponse({"error": "malformed_payload"}, status_code=400)
 
@@ -192,12 +211,12 @@ def _mount_web(
     return pool
 
 
-def _slack(settings: Settings, conversation: Conversation) -> SlackBot | None:
+def _slack(settings: Settings, conversation: Conversation, delivery: Delivery) -> SlackBot | None:
     if settings.slack_bot_token is None or settings.slack_signing_secret is None:
         return None
     from bot.slack.app import build_slack_app
 
-    return build_slack_app(settings, conversation)
+    return build_slack_app(settings, conversation, delivery)
 
 
 async def _start_socket_mode(settings: Settings, slack: SlackBot | None) -> Any:

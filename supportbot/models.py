@@ -148,6 +148,12 @@ class Exchange(SQLModel, table=True):
     abstained: bool = False
     escalated: bool = False
     error: str | None = Field(default=None, sa_type=sa.Text)
+    team_id: str | None = Field(
+        default=None, max_length=64, description="the asker's Slack team (Slack Connect)"
+    )
+    contact: str | None = Field(
+        default=None, max_length=255, description="how a web visitor asked to be reached"
+    )
     created_at: datetime = _timestamp(index=True)
     scrubbed_at: datetime | None = Field(
         default=None, sa_type=UTCDateTime, description="when retention scrubbed its raw text"
@@ -357,6 +363,64 @@ class SlackEvent(SQLModel, table=True):
 
     event_id: str = Field(primary_key=True, max_length=64)
     received_at: datetime = _timestamp()
+
+
+class QuestionState(StrEnum):
+    """A question's life: received → answering → answered, handed off or failed."""
+
+    RECEIVED = "received"
+    ANSWERING = "answering"
+    ANSWERED = "answered"
+    HANDED_OFF = "handed_off"
+    FAILED = "failed"
+    ABANDONED = "abandoned"  # the web client went away mid-answer
+    WAITING = "waiting"  # the bot asked something back (which product?)
+
+    @classmethod
+    def open(cls) -> tuple[QuestionState, ...]:
+        """States a dead process can leave a question in: someone must finish it."""
+        return (cls.RECEIVED, cls.ANSWERING)
+
+
+class QuestionRecord(SQLModel, table=True):
+    """A question from the moment it is heard until it has an ending, so a restart or
+    a dead replica never loses one: another process resumes what its owner left."""
+
+    __tablename__ = "question"
+
+    id: int | None = Field(default=None, primary_key=True)
+    surface: Surface = _enum(Surface)
+    state: QuestionState = _enum(QuestionState, default=QuestionState.RECEIVED, index=True)
+    owner: str | None = Field(default=None, max_length=128, description="the replica on it")
+    attempts: int = 0
+    text: str = Field(sa_type=sa.Text)
+    conversation_id: str | None = Field(default=None, max_length=255)
+    channel_id: str | None = Field(default=None, max_length=64)
+    thread_ts: str | None = Field(default=None, max_length=32)
+    message_ts: str | None = Field(default=None, max_length=32)
+    user_id: str | None = Field(default=None, max_length=255)
+    team_id: str | None = Field(default=None, max_length=64)
+    scope: str | None = Field(default=None, max_length=255)
+    scope_chosen: bool = False
+    follow_up: bool = False
+    reply_ts: str | None = Field(
+        default=None, max_length=32, description="the answer message, once one was started"
+    )
+    exchange_id: int | None = Field(default=None, foreign_key="exchange.id", ondelete="SET NULL")
+    error: str | None = Field(default=None, sa_type=sa.Text)
+    received_at: datetime = _timestamp(index=True)
+    updated_at: datetime = _timestamp()
+
+
+class Replica(SQLModel, table=True):
+    """A running server process; its heartbeat says its questions are in hand."""
+
+    __tablename__ = "replica"
+
+    id: str = Field(primary_key=True, max_length=128)
+    started_at: datetime = _timestamp()
+    heartbeat_at: datetime = _timestamp()
+    stopped_at: datetime | None = _optional_timestamp()
 
 
 class ChannelSetting(SQLModel, table=True):

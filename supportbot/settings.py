@@ -285,6 +285,37 @@ class Settings(BaseSettings):
         description="Threads that compute answers; acks never wait for them.",
     )
 
+    slack_max_body_bytes: int = Field(
+        default=1024 * 1024,
+        ge=16 * 1024,
+        description="Requests to /slack/events larger than this get 413 before being read.",
+    )
+
+    # --- delivery ------------------------------------------------------------------
+    delivery_heartbeat_s: float = Field(
+        default=5.0,
+        gt=0,
+        description="How often a server says it is alive and looks for questions a dead "
+        "one left unanswered.",
+    )
+    delivery_stale_after_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="A server silent this long is dead: another resumes its questions.",
+    )
+    delivery_max_age_s: float = Field(
+        default=900.0,
+        gt=0,
+        description="A question left unanswered longer than this is handed to a person "
+        "instead of answered late.",
+    )
+    shutdown_grace_s: float = Field(
+        default=25.0,
+        ge=0,
+        description="On SIGTERM, how long in-flight answers may take to finish; the rest "
+        "are left for the next process (keep it under the orchestrator's kill timeout).",
+    )
+
     # --- web chat ------------------------------------------------------------------
     web_api_key: SecretStr | None = Field(
         default=None,

@@ -13,6 +13,7 @@ import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
 import structlog
 from slack_sdk.errors import SlackApiError, SlackRequestError
@@ -21,12 +22,13 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.conversation import AnswerStream, Conversation, Scope
+from bot.delivery import Delivery
 from bot.scoping import Scoper
-from bot.slack import blocks, dedupe
+from bot.slack import blocks
 from bot.slack.handoff import HandOff
 from bot.slack.questions import clean_text
 from knowledge.answering import Answer, Turn
-from supportbot.models import Surface
+from supportbot.models import QuestionRecord, QuestionState, Surface
 from supportbot.settings import Settings
 
 log = structlog.stdlib.get_logger(__name__)
@@ -40,6 +42,10 @@ FAILED_TEXT = (
 )
 EMPTY_TEXT = "Ask me a question about the product and I'll answer from the docs."
 WHICH_PRODUCT = "Which product is this about?"
+LATE_TEXT = (
+    "Sorry, I couldn't answer this in time (the service was restarting). "
+    "I'm handing your question to a person on the support team."
+)
 
 SetStatus = Callable[[str], Awaitable[object]]
 
@@ -59,10 +65,46 @@ class Question:
     status: SetStatus | None = None  # assistant threads show "is thinking…"
     follow_up: bool = False
     scope_chosen: bool = False  # picked by the asker: no detection, no asking again
+    id: int | None = None  # its QuestionRecord, once recorded
+    reply_ts: str | None = None  # the answer message a first attempt had started
 
     @property
     def conversation_id(self) -> str:
         return f"slack:{self.channel_id}:{self.thread_ts}"
+
+    def record(self) -> QuestionRecord:
+        return QuestionRecord(
+            surface=Surface.SLACK,
+            text=self.text,
+            conversation_id=self.conversation_id,
+            channel_id=self.channel_id,
+            thread_ts=self.thread_ts,
+            message_ts=self.message_ts,
+            user_id=self.user_id,
+            team_id=self.team_id,
+            scope=self.scope.label,
+            scope_chosen=self.scope_chosen,
+            follow_up=self.follow_up,
+        )
+
+    @classmethod
+    def of(cls, record: QuestionRecord) -> Question:
+        assert record.channel_id is not None
+        assert record.message_ts is not None
+        assert record.thread_ts is not None
+        return cls(
+            channel_id=record.channel_id,
+            message_ts=record.message_ts,
+            thread_ts=record.thread_ts,
+            user_id=record.user_id,
+            team_id=record.team_id,
+            text=record.text,
+            scope=Scope.from_label(record.scope),
+            follow_up=record.follow_up,
+            scope_chosen=record.scope_chosen,
+            id=record.id,
+            reply_ts=record.reply_ts,
+        )
 
 
 class SlackAnswers:
@@ -72,28 +114,54 @@ class SlackAnswers:
         conversation: Conversation,
         pool: ThreadPoolExecutor,
         hand_off: HandOff,
+        delivery: Delivery,
         scoper: Scoper | None = None,
     ) -> None:
         self.settings = settings
         self.conversation = conversation
         self.pool = pool
         self.hand_off = hand_off
+        self.delivery = delivery
         self.scoper = scoper or Scoper(settings, conversation)
 
     async def respond(self, client: AsyncWebClient, question: Question) -> None:
-        try:
-            claimed = await asyncio.to_thread(
-                dedupe.claim, self.conversation.engine, question.claim_keys
-            )
-        except SQLAlchemyError as error:  # answering twice beats not answering at all
-            log.error("slack.dedupe_unavailable", error=type(error).__name__)
-            claimed = True
-        if not claimed:
+        """A question just heard: record and claim it, then answer it unless this
+        server is stopping (then the question waits for the resume path)."""
+        fresh, question.id = await self._receive(question)
+        if not fresh:
             log.info("slack.duplicate_ignored", keys=question.claim_keys)
             return
+        if not self.delivery.accepting:
+            log.info("slack.left_for_resume", question_id=question.id)
+            return
+        with self.delivery.working():
+            await self._handle(client, question)
+
+    async def resume(self, client: AsyncWebClient, record: QuestionRecord) -> None:
+        """A question a dead or stopped server left open: answer it now, editing the
+        message it had started, or hand it to a person when it is too old."""
+        question = Question.of(record)
+        if self.delivery.too_old(record):
+            await self._hand_off_late(client, question)
+            return
+        await self._handle(client, question)
+
+    async def _receive(self, question: Question) -> tuple[bool, int | None]:
+        record = question.record()
+        try:
+            question_id = await asyncio.to_thread(
+                self.delivery.ledger.receive, record, question.claim_keys
+            )
+        except SQLAlchemyError as error:  # answering untracked beats not answering at all
+            log.error("slack.ledger_unavailable", error=type(error).__name__)
+            return True, None
+        return question_id is not None, question_id
+
+    async def _handle(self, client: AsyncWebClient, question: Question) -> None:
         text = clean_text(question.text)
         if not text:
             await _post(client, question, EMPTY_TEXT)
+            await self._end(question, QuestionState.ANSWERED)
             return
         if not question.scope_chosen:
             decision = await asyncio.to_thread(
@@ -101,13 +169,63 @@ class SlackAnswers:
             )
             if decision.needs_choice and len(text) <= blocks.MAX_PICKED_QUESTION:
                 await self._ask_which_product(client, question, text, list(decision.choices))
+                await self._end(question, QuestionState.WAITING)
                 return
             question.scope = decision.scope
+        await self._ledger(self.delivery.ledger.start, question.id, question.scope.label)
         await self._show_working(client, question)
+        cancelled = False
         try:
             await self._answer(client, question, text)
+        except asyncio.CancelledError:  # a stop: the question is resumed, 👀 stays until then
+            cancelled = True
+            raise
         finally:
-            await self._stop_working(client, question)
+            if not cancelled:
+                await self._stop_working(client, question)
+
+    async def _end(
+        self,
+        question: Question,
+        state: QuestionState,
+        exchange_id: int | None = None,
+        error: str | None = None,
+    ) -> None:
+        await self._ledger(
+            self.delivery.ledger.finish, question.id, state, exchange_id=exchange_id, error=error
+        )
+
+    async def _ledger(
+        self, function: Callable[..., object], question_id: int | None, *args: Any, **kwargs: Any
+    ) -> None:
+        if question_id is None:
+            return
+        try:
+            await asyncio.to_thread(function, question_id, *args, **kwargs)
+        except SQLAlchemyError as error:
+            log.error("slack.ledger_unavailable", error=type(error).__name__)
+
+    async def _hand_off_late(self, client: AsyncWebClient, question: Question) -> None:
+        text = clean_text(question.text)
+        answer = Answer(LATE_TEXT, [], "abstained", question=text, standalone_question=text)
+        error = "not answered in time: the server answering it stopped"
+        exchange_id = await self._record(answer, question, 0.0, error)
+        writer = self._writer(client, question, streaming=False)
+        reply_ts = await writer.finish(answer, exchange_id, None)
+        if reply_ts and exchange_id is not None:
+            await asyncio.to_thread(self.conversation.set_reply_ts, exchange_id, reply_ts)
+        if exchange_id is not None:
+            await self.hand_off(client, exchange_id, requested_by=None)
+        await self._stop_working(client, question)
+        await self._end(question, QuestionState.HANDED_OFF, exchange_id, error)
+
+    def _writer(self, client: AsyncWebClient, question: Question, streaming: bool) -> AnswerWriter:
+        async def started(ts: str) -> None:
+            await self._ledger(self.delivery.ledger.replied, question.id, ts)
+
+        # A resumed question edits the message its first attempt had started.
+        streaming = streaming and question.reply_ts is None
+        return AnswerWriter(client, question, streaming, ts=question.reply_ts, on_start=started)
 
     async def _ask_which_product(
         self, client: AsyncWebClient, question: Question, text: str, choices: list[str]
@@ -129,7 +247,7 @@ class SlackAnswers:
 
     async def _answer(self, client: AsyncWebClient, question: Question, text: str) -> None:
         history = await self._history(client, question) if question.follow_up else []
-        writer = AnswerWriter(client, question, streaming=self.settings.slack_streaming)
+        writer = self._writer(client, question, streaming=self.settings.slack_streaming)
         started = time.perf_counter()
         error: str | None = None
         try:
@@ -137,6 +255,7 @@ class SlackAnswers:
         except ValueError as invalid:  # empty or oversized: tell the asker, nothing to record
             await writer.discard()
             await _post(client, question, f"Sorry, I can't take that one: {invalid}.")
+            await self._end(question, QuestionState.FAILED, error=f"refused: {invalid}")
             return
         except Exception as failure:  # a bug or a dead dependency: record it and hand off
             log.exception("slack.answer_failed")
@@ -152,8 +271,11 @@ class SlackAnswers:
         )
         if reply_ts and exchange_id is not None:
             await asyncio.to_thread(self.conversation.set_reply_ts, exchange_id, reply_ts)
+        state = QuestionState.FAILED if error else QuestionState.ANSWERED
         if answer.abstained and self.settings.slack_auto_handoff and exchange_id is not None:
             await self.hand_off(client, exchange_id, requested_by=None)
+            state = QuestionState.HANDED_OFF
+        await self._end(question, state, exchange_id, error)
 
     async def _record(
         self, answer: Answer, question: Question, total_ms: float, error: str | None
@@ -173,6 +295,7 @@ class SlackAnswers:
                 thread_ts=question.thread_ts,
                 message_ts=question.message_ts,
                 user_id=question.user_id,
+                team_id=question.team_id,
             )
         except SQLAlchemyError as failure:
             log.error(
@@ -240,14 +363,26 @@ class AnswerWriter:
     """Puts one answer into a thread: streamed with chat.startStream/appendStream/
     stopStream, or, where Slack refuses streaming, posted and then edited as it grows."""
 
-    def __init__(self, client: AsyncWebClient, question: Question, streaming: bool) -> None:
+    def __init__(
+        self,
+        client: AsyncWebClient,
+        question: Question,
+        streaming: bool,
+        ts: str | None = None,
+        on_start: Callable[[str], Awaitable[None]] | None = None,
+    ) -> None:
         self.client = client
         self.question = question
         self.streaming = streaming
         self.text = ""
         self.stream: AsyncChatStream | None = None
-        self.ts: str | None = None
+        self.ts = ts  # set: edit this message rather than post a new one
+        self.on_start = on_start
         self._last_update = 0.0
+
+    async def _started(self, ts: str | None) -> None:
+        if ts and self.on_start is not None:
+            await self.on_start(ts)
 
     async def append(self, token: str) -> None:
         self.text += token
@@ -261,6 +396,9 @@ class AnswerWriter:
                         recipient_user_id=self.question.user_id,
                     )
                 await self.stream.append(markdown_text=token)
+                if self.stream.ts and self.ts is None:
+                    self.ts = self.stream.ts
+                    await self._started(self.ts)
                 return
             except (SlackApiError, SlackRequestError) as error:
                 self._stop_streaming(error)
@@ -281,6 +419,7 @@ class AnswerWriter:
             )
             self.ts = response.get("ts")
             self._last_update = time.monotonic()
+            await self._started(self.ts)
         elif time.monotonic() - self._last_update >= UPDATE_INTERVAL_S:
             await self.client.chat_update(channel=self.question.channel_id, ts=self.ts, text=text)
             self._last_update = time.monotonic()

@@ -31,6 +31,8 @@ from supportbot.models import (
 
 EXPECTED_TABLES = {
     "exchange",
+    "question",
+    "replica",
     "pair_event",
     "privacy_action",
     "channel_setting",
