@@ -10,6 +10,7 @@ ack, a button click or another answer's streaming.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -29,6 +30,7 @@ from bot.slack.commands import register_commands
 from bot.slack.curation import register_curation
 from bot.slack.handoff import HandOff
 from bot.slack.leads import LeadDirectory
+from bot.slack.outbound import SafeAsyncWebClient, safe_client, safe_respond
 from bot.slack.questions import ANSWERABLE_SUBTYPES, clean_text, looks_like_question, mentions
 from supportbot.models import Surface
 from supportbot.settings import Settings
@@ -79,7 +81,8 @@ def build_slack_app(
         )
     token = settings.slack_bot_token.get_secret_value()
     if client is None:
-        client = AsyncWebClient(token=token, base_url=settings.slack_api_url)
+        # Every post crosses bot.slack.outbound: no text we relay can ping anyone.
+        client = SafeAsyncWebClient(token=token, base_url=settings.slack_api_url)
         # Slack rate-limits chat.update and friends per channel: wait and retry on 429.
         client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=2))
     app = AsyncApp(
@@ -97,6 +100,15 @@ def build_slack_app(
     delivery.resumers[Surface.SLACK] = lambda record: answers.resume(client, record)
     channels = ChannelSettings(settings, conversation.engine)
     leads = LeadDirectory(settings)
+
+    @app.middleware  # first, so that every listener and helper gets the safe client
+    async def inert_posts(context: AsyncBoltContext, next: Callable[[], Awaitable[Any]]) -> Any:
+        # Bolt builds a plain client for each request; ours makes every post inert.
+        context["client"] = safe_client(context.client)
+        # A slash command's replies go to its response_url, past the Web API client.
+        if context.respond is not None:
+            context["respond"] = safe_respond(context.respond)
+        return await next()
 
     _register_questions(app, answers, channels)
     _register_assistant(app, answers, channels)

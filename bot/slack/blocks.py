@@ -54,11 +54,27 @@ def to_mrkdwn(markdown: str) -> str:
     if parser is None:
         parser = MarkdownIt(
             "gfm-like",
-            renderer_cls=SlackifyMarkdown,
+            renderer_cls=_EscapingSlackify,
             options_update={"html": False, "linkify": False, "breaks": False},
         ).disable("table")
         _parsers.markdown_it = parser
     return parser.render(markdown.replace(SlackifyMarkdown.NEW_LINE, "")).strip()
+
+
+class _EscapingSlackify(SlackifyMarkdown):
+    """slackify-markdown, but text and code are escaped whole: its own escaping lets
+    `<@…>` and `<!…>` through, and Markdown's `&lt;!here&gt;` decodes to a live ping."""
+
+    def text(self, tokens: Any, idx: int, options: Any, env: Any) -> str:
+        return escape(tokens[idx].content)
+
+    def code_inline(self, tokens: Any, idx: int, options: Any, env: Any) -> str:
+        return f"`{escape(tokens[idx].content)}`"
+
+    def code_block(self, tokens: Any, idx: int, options: Any, env: Any) -> str:
+        return f"```\n{escape(tokens[idx].content)}```\n"
+
+    fence = code_block
 
 
 def escape(text: str) -> str:

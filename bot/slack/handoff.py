@@ -9,6 +9,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.conversation import Conversation
+from bot.slack.outbound import intended
 from supportbot.settings import Settings
 
 log = structlog.stdlib.get_logger(__name__)
@@ -21,7 +22,7 @@ def handoff_text(usergroup: str | None, who: str, question: str, extra: str | No
     """The escalation message, from Slack or the web: who needs help, the question
     quoted, then a link or contact (`extra`); pings the leads' group when configured."""
     quoted = "\n".join(f">{line}" for line in question[:1500].splitlines())
-    ping = f"<!subteam^{usergroup}> " if usergroup else ""
+    ping = intended(f"<!subteam^{usergroup}>") + " " if usergroup else ""
     text = f"{ping}:raising_hand: {who}:\n{quoted}"
     return f"{text}\n{extra}" if extra else text
 
@@ -43,13 +44,13 @@ class HandOff:
             return False
         thread_ts = exchange.thread_ts or exchange.message_ts
         link = await self._permalink(client, exchange.channel_id, exchange.reply_ts or thread_ts)
-        asker = f"<@{exchange.user_id}>" if exchange.user_id else "Someone"
+        asker = intended(f"<@{exchange.user_id}>") if exchange.user_id else "Someone"
         why = (
-            f"<@{requested_by}> asked for a human"
+            intended(f"<@{requested_by}>") + " asked for a human"
             if requested_by
             else "I couldn't answer from the docs"
         )
-        ping = f"<!subteam^{self.usergroup}> " if self.usergroup else ""
+        ping = intended(f"<!subteam^{self.usergroup}>") + " " if self.usergroup else ""
         extra = f"<{link}|Open the thread>" if link else None
         summary = handoff_text(
             self.usergroup, f"{asker} needs help ({why})", exchange.question, extra

@@ -18,6 +18,7 @@ from bot.conversation import Scope
 from bot.slack import blocks
 from bot.slack.answers import Question, SlackAnswers
 from bot.slack.channels import ChannelSettings
+from bot.slack.outbound import intended
 
 log = structlog.stdlib.get_logger(__name__)
 
@@ -93,7 +94,7 @@ async def _settle_picker(
 ) -> None:
     """Replace the buttons with the choice, so the thread reads as a conversation."""
     chosen = product or "all products"
-    by = f" (chosen by <@{user_id}>)" if user_id else ""
+    by = f" (chosen by {intended(f'<@{user_id}>')})" if user_id else ""
     try:
         await client.chat_update(
             channel=channel,

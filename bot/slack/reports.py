@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from slack_sdk import WebClient
-
+from bot.slack.outbound import SafeWebClient
 from supportbot.settings import Settings
 
 
@@ -19,7 +18,7 @@ def post_report(settings: Settings, text: str) -> str:
             "posting needs SUPPORTBOT_SLACK_BOT_TOKEN and SUPPORTBOT_SLACK_LEADS_CHANNEL "
             "(or SUPPORTBOT_SLACK_ESCALATION_CHANNEL)"
         )
-    client = WebClient(
+    client = SafeWebClient(
         token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url
     )
     client.chat_postMessage(channel=channel, text=text, unfurl_links=False)

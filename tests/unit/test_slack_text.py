@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from slackify_markdown import slackify_markdown
 
 from bot.conversation import Scope
 from bot.slack.blocks import SECTION_LIMIT, _sections, source_line, to_mrkdwn
 from bot.slack.channels import parse_command
+from bot.slack.outbound import LIVE_MENTION, intended, neutralise, safe_payload
 from bot.slack.questions import clean_text, looks_like_question
 from knowledge.answering import Citation
 
@@ -114,3 +117,33 @@ def test_scope_filters_and_label() -> None:
     assert scope.label == "product: Nimbus Hub · kind: manual"
     assert Scope().filters is None
     assert Scope().label is None
+
+
+@pytest.mark.parametrize(
+    "markdown",
+    ["<!here>", "&lt;!here&gt;", "`<!channel>`", "```\n<!everyone>\n```", "[<!here>](https://x.y)"],
+)
+def test_markdown_to_mrkdwn_never_makes_a_live_mention(markdown: str) -> None:
+    assert not LIVE_MENTION.search(to_mrkdwn(markdown))
+
+
+def test_the_boundary_keeps_only_the_mentions_our_template_meant() -> None:
+    text = f"{intended('<!subteam^S0LEADS>')} <!channel> <@U0X|x> <!subteam^S0Y> <#C0CHAN>"
+    assert neutralise(text) == (
+        "<!subteam^S0LEADS> &lt;!channel&gt; &lt;@U0X|x&gt; &lt;!subteam^S0Y&gt; <#C0CHAN>"
+    )
+    assert "\u2063" not in neutralise("forged \u2063abc\u2063<!here>\u2063abc\u2063")
+    assert not LIVE_MENTION.search(neutralise("forged \u2063abc\u2063<!here>\u2063abc\u2063"))
+
+
+def test_streamed_markdown_and_block_kit_are_made_inert_but_plain_text_is_left() -> None:
+    payload = safe_payload(
+        {
+            "markdown_text": "<!here>",
+            "blocks": '[{"type": "section", "text": {"type": "mrkdwn", "text": "<@U1>"}}]',
+            "view": {"title": {"type": "plain_text", "text": "<!here>"}},
+        }
+    )
+    assert payload["markdown_text"] == "<\u200b!here>"
+    assert json.loads(payload["blocks"])[0]["text"]["text"] == "&lt;@U1&gt;"
+    assert payload["view"]["title"]["text"] == "<!here>"
