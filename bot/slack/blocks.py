@@ -8,7 +8,10 @@ methods take Markdown.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
+import re
 import threading
 from typing import Any
 
@@ -172,14 +175,50 @@ def product_picker(question: str, products: list[str], prompt: str) -> list[Bloc
     return picker
 
 
+MAX_ID = 2**63 - 1  # a database id: larger is never ours
+INPUT_LIMIT = 3000  # characters of a modal's text input (Slack's limit; checked again here)
+_ID = re.compile(r"[0-9]{1,19}")  # ASCII only: int() also takes other scripts
+
+
+def strict_id(value: Any) -> int | None:
+    """A database id from a payload, or None: ASCII digits only, within 1…2^63-1."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str) or not _ID.fullmatch(value):
+        return None
+    number = int(value)
+    return number if 0 < number <= MAX_ID else None
+
+
 def action_id_value(body: dict[str, Any]) -> int | None:
     """The id (an exchange's, a pair's) a clicked button carries; None if malformed."""
-    action = (body.get("actions") or [{}])[0]
-    try:
-        return int(action.get("value"))
-    except (TypeError, ValueError, AttributeError):
+    actions = body.get("actions")
+    action = actions[0] if isinstance(actions, list) and actions else {}
+    number = strict_id(action.get("value") if isinstance(action, dict) else None)
+    if number is None:
         log.warning("slack.malformed_action", action=str(action)[:200])
+    return number
+
+
+def seal(data: dict[str, Any], key: bytes) -> str:
+    """JSON with an HMAC, for a modal's private_metadata: proof the bot opened it."""
+    text = json.dumps(data, sort_keys=True)
+    signature = hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
+    return json.dumps({"data": data, "sig": signature})
+
+
+def unseal(sealed: Any, key: bytes) -> dict[str, Any] | None:
+    """What `seal` sealed, or None when it is not the bot's own (forged or mangled)."""
+    try:
+        outer = json.loads(sealed)
+        data, signature = outer["data"], outer["sig"]
+        text = json.dumps(data, sort_keys=True)
+    except (TypeError, ValueError, KeyError, RecursionError):
         return None
+    expected = hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
+    if not isinstance(signature, str) or not hmac.compare_digest(signature, expected):
+        return None
+    return data if isinstance(data, dict) else None
 
 
 def _button(text: str, action_id: str, value: str) -> Block:
@@ -221,12 +260,14 @@ def notice_blocks(text: str) -> list[Block]:
     return [section(text)]
 
 
-def feedback_modal(exchange_id: int, channel_id: str | None, thread_ts: str | None) -> Block:
+def feedback_modal(
+    exchange_id: int, channel_id: str | None, thread_ts: str | None, key: bytes
+) -> Block:
     metadata = {"exchange_id": exchange_id, "channel_id": channel_id, "thread_ts": thread_ts}
     return {
         "type": "modal",
         "callback_id": FEEDBACK_MODAL,
-        "private_metadata": json.dumps(metadata),
+        "private_metadata": seal(metadata, key),
         "title": {"type": "plain_text", "text": "What went wrong?"},
         "submit": {"type": "plain_text", "text": "Send"},
         "close": {"type": "plain_text", "text": "Cancel"},
@@ -278,15 +319,20 @@ def feedback_modal(exchange_id: int, channel_id: str | None, thread_ts: str | No
 
 
 def modal_values(view: dict[str, Any]) -> dict[str, str | None]:
-    """reason, comment, correction from a submitted feedback modal (None when empty)."""
-    state = view.get("state", {}).get("values", {})
+    """reason, comment, correction from a submitted feedback modal (None when empty);
+    any other shape (a forged submission) reads as empty."""
+    state = _mapping(_mapping(view).get("state")).get("values")
 
     def value(block_id: str) -> str | None:
-        element = state.get(block_id, {}).get("value", {})
+        element = _mapping(_mapping(_mapping(state).get(block_id)).get("value"))
         if element.get("type") == "static_select":
-            selected = element.get("selected_option") or {}
-            return selected.get("value")
-        text = (element.get("value") or "").strip()
-        return text or None
+            selected = _mapping(element.get("selected_option")).get("value")
+            return selected if selected in REASONS else None
+        text = element.get("value")
+        return text.strip() or None if isinstance(text, str) else None
 
     return {name: value(name) for name in ("reason", "comment", "correction")}
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}

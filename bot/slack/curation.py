@@ -9,7 +9,6 @@ from a non-lead is refused and changes nothing.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 from typing import Any
 
@@ -190,15 +189,13 @@ def register_curation(app: AsyncApp, conversation: Conversation, leads: LeadDire
             log.info("slack.home_publish_failed", error=error.response.get("error"))
 
     async def as_lead(body: dict[str, Any], client: AsyncWebClient) -> str | None:
-        """The lead's user id, or None after telling a non-lead no."""
+        """The lead's user id, or None for anyone else."""
         user_id = (body.get("user") or {}).get("id")
         if await leads.is_lead(client, user_id):
             return user_id
+        # Only a stale or forged click gets here (non-leads' Home has no such buttons):
+        # their App Home stays as it is; the log keeps the attempt.
         log.warning("slack.curation_refused", user=user_id)
-        if user_id:
-            home = {"type": "home", "blocks": [section(LEADS_ONLY)]}
-            with contextlib.suppress(SlackApiError):
-                await client.views_publish(user_id=user_id, view=home)
         return None
 
     async def decided(

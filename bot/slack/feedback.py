@@ -6,7 +6,6 @@ Every interaction is acknowledged first; the work happens after the ack.
 from __future__ import annotations
 
 import asyncio
-import json
 from typing import Any
 
 import structlog
@@ -35,10 +34,28 @@ THANKS_CORRECTION = "Thanks! Your correction goes to the support leads for revie
 def register(
     app: AsyncApp, conversation: Conversation, hand_off: HandOff, leads: LeadDirectory
 ) -> None:
+    secret = conversation.settings.slack_signing_secret
+    key = secret.get_secret_value().encode() if secret else b""
+
+    async def clicked(body: dict[str, Any]) -> int | None:
+        """The exchange a button acts on, only where its answer was posted: a click
+        forged with another channel's or thread's exchange id does nothing."""
+        exchange_id = blocks.action_id_value(body)
+        if exchange_id is None:
+            return None
+        exchange = await asyncio.to_thread(conversation.exchange, exchange_id)
+        channel = (body.get("channel") or {}).get("id")
+        message = body.get("message") or {}
+        thread = message.get("thread_ts") or message.get("ts")
+        if exchange is None or exchange.channel_id != channel or exchange.thread_ts != thread:
+            log.warning("slack.click_out_of_place", exchange_id=exchange_id, channel=channel)
+            return None
+        return exchange_id
+
     @app.action(blocks.ACTION_HELPFUL)
     async def helpful(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
-        exchange_id, user_id = blocks.action_id_value(body), _user_id(body)
+        exchange_id, user_id = await clicked(body), _user_id(body)
         if exchange_id is None:
             return
         await asyncio.to_thread(conversation.rate, exchange_id, user_id, Rating.UP)
@@ -47,14 +64,14 @@ def register(
     @app.action(blocks.ACTION_NOT_HELPFUL)
     async def not_helpful(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
-        exchange_id, user_id = blocks.action_id_value(body), _user_id(body)
+        exchange_id, user_id = await clicked(body), _user_id(body)
         if exchange_id is None:
             return
         # The 👎 counts even if the modal is dismissed; the modal adds the details.
         await asyncio.to_thread(conversation.rate, exchange_id, user_id, Rating.DOWN)
         channel = (body.get("channel") or {}).get("id")
         message = body.get("message") or {}
-        modal = blocks.feedback_modal(exchange_id, channel, message.get("thread_ts"))
+        modal = blocks.feedback_modal(exchange_id, channel, message.get("thread_ts"), key)
         try:
             await client.views_open(trigger_id=body.get("trigger_id", ""), view=modal)
         except SlackApiError as error:
@@ -62,16 +79,23 @@ def register(
 
     @app.view(blocks.FEEDBACK_MODAL)
     async def modal_submitted(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        view = body.get("view") if isinstance(body.get("view"), dict) else {}
+        values = blocks.modal_values(view)
+        too_long = {
+            name: f"At most {blocks.INPUT_LIMIT:,} characters, please."
+            for name in ("comment", "correction")
+            if len(values[name] or "") > blocks.INPUT_LIMIT
+        }
+        if too_long:  # Slack enforces the input's limit; a forged submission may not
+            await ack(response_action="errors", errors=too_long)
+            return
         await ack()
-        view = body.get("view") or {}
-        try:
-            metadata = json.loads(view.get("private_metadata") or "{}")
-            exchange_id = int(metadata["exchange_id"])
-        except (ValueError, KeyError, TypeError):
-            log.warning("slack.malformed_modal", callback_id=view.get("callback_id"))
+        metadata = blocks.unseal(view.get("private_metadata"), key)
+        exchange_id = blocks.strict_id((metadata or {}).get("exchange_id"))
+        if metadata is None or exchange_id is None:  # not a modal this bot opened
+            log.warning("slack.unknown_modal", callback_id=view.get("callback_id"))
             return
         user_id = _user_id(body)
-        values = blocks.modal_values(view)
         reason = ": ".join(v for v in (values["reason"], values["comment"]) if v) or None
         is_lead = await leads.is_lead(client, user_id)
         await asyncio.to_thread(
@@ -91,7 +115,7 @@ def register(
     @app.action(blocks.ACTION_HANDOFF)
     async def talk_to_human(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
-        exchange_id = blocks.action_id_value(body)
+        exchange_id = await clicked(body)
         if exchange_id is None:
             return
         if not await hand_off(client, exchange_id, requested_by=_user_id(body)):

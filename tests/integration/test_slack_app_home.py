@@ -11,7 +11,7 @@ import pytest
 from slack_harness import SlackBotUnderTest, block_action, new_ts, serve_slack_bot
 from sqlmodel import Session, select
 
-from bot.slack.curation import APPROVE, EDIT, EDIT_MODAL, LEADS_ONLY, PROMOTE, REJECT
+from bot.slack.curation import APPROVE, EDIT, EDIT_MODAL, PROMOTE, REJECT
 from supportbot.db import session_scope
 from supportbot.models import PairKind, PairOrigin, PairStatus, QAPair
 from supportbot.registry import active_model_id, list_models, register
@@ -152,16 +152,17 @@ def test_an_empty_edit_is_sent_back_with_an_error(bot: SlackBotUnderTest) -> Non
     assert _pairs(bot)[1].status == PairStatus.CANDIDATE
 
 
-def test_a_non_leads_approval_is_refused(bot: SlackBotUnderTest) -> None:
-    sensor = _pairs(bot)[0]
+def test_a_non_leads_approval_is_refused_and_their_home_left_alone(
+    bot: SlackBotUnderTest,
+) -> None:
+    sensor, _gap, weather = _pairs(bot)
     _click(bot, APPROVE, sensor.id, "U0SOMEONE")
-    refusal = bot.fake.wait_for(
-        lambda: [p for p in bot.fake.called("views.publish") if LEADS_ONLY in str(p["view"])],
-        what="the refusal",
-    )
-    assert refusal[0]["user_id"] == "U0SOMEONE"
+    _click(bot, REJECT, weather.id, LEAD)  # acted on after the refused click
+    bot.fake.wait_for(lambda: _pairs(bot)[2].status == PairStatus.REJECTED, what="the lead's")
     assert _pairs(bot)[0].status == PairStatus.CANDIDATE
     assert _pairs(bot)[0].decided_by is None
+    published_for = {p["user_id"] for p in bot.fake.called("views.publish")}
+    assert "U0SOMEONE" not in published_for
 
 
 def test_a_lead_puts_a_model_that_passed_the_gate_live_from_app_home(
@@ -175,10 +176,6 @@ def test_a_lead_puts_a_model_that_passed_the_gate_live_from_app_home(
     assert "won 14 and lost 3 of 24 test pairs" in home
 
     _click(bot, PROMOTE, version.id, "U0SOMEONE")
-    bot.fake.wait_for(
-        lambda: [c for c in bot.fake.called("views.publish") if LEADS_ONLY in str(c["view"])],
-        what="the refusal",
-    )
     assert active_model_id(bot.engine, "base") == "base", "a non-lead changes nothing"
 
     _click(bot, PROMOTE, version.id, LEAD)

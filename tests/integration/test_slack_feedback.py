@@ -7,7 +7,13 @@ from collections.abc import Iterator
 
 import pytest
 from slack_fixtures import BotFactory, exchanges, feedback, settle
-from slack_harness import SlackBotUnderTest, block_action, mention_event, new_ts
+from slack_harness import (
+    SIGNING_SECRET,
+    SlackBotUnderTest,
+    block_action,
+    mention_event,
+    new_ts,
+)
 
 from bot.slack.blocks import ACTION_HANDOFF, ACTION_HELPFUL, ACTION_NOT_HELPFUL, FEEDBACK_MODAL
 from supportbot.models import Rating
@@ -44,10 +50,11 @@ def test_helpful_button_stores_a_thumbs_up_and_thanks_privately(answered) -> Non
 
 
 def test_changing_your_mind_replaces_your_rating(answered) -> None:
-    bot, exchange_id, _event = answered
-    bot.interaction(block_action(ACTION_HELPFUL, str(exchange_id)))
+    bot, exchange_id, event = answered
+    message = _answer_message(bot, event)
+    bot.interaction(block_action(ACTION_HELPFUL, str(exchange_id), message=message))
     bot.fake.wait_for(lambda: feedback(bot), what="first rating")
-    bot.interaction(block_action(ACTION_NOT_HELPFUL, str(exchange_id)))
+    bot.interaction(block_action(ACTION_NOT_HELPFUL, str(exchange_id), message=message))
     bot.fake.wait_for(lambda: feedback(bot)[0].rating == Rating.DOWN, what="rating replaced")
     assert len(feedback(bot)) == 1
 
@@ -153,7 +160,8 @@ def test_talk_to_a_human_posts_to_the_escalation_channel_once(answered) -> None:
     assert told[0]["thread_ts"] == event["ts"]
     assert exchanges(bot)[0].escalated
 
-    bot.interaction(block_action(ACTION_HANDOFF, str(exchange_id)))  # clicked again
+    again = block_action(ACTION_HANDOFF, str(exchange_id), message=_answer_message(bot, event))
+    bot.interaction(again)  # clicked again
     bot.fake.wait_for(lambda: bot.fake.called("chat.postEphemeral"), what="already escalated")
     assert (
         len([p for p in bot.fake.called("chat.postMessage") if p["channel"] == "C0ESCALATE"]) == 1
@@ -166,8 +174,9 @@ def test_without_an_escalation_channel_the_lead_group_is_pinged_in_the_thread(
     with make_bot(slack_lead_usergroup="S0LEADS") as bot:
         event = mention_event("How do I factory reset the Nimbus Hub?")
         bot.event(event)
-        bot.fake.wait_for(lambda: exchanges(bot), what="answer")
-        bot.interaction(block_action(ACTION_HANDOFF, str(exchanges(bot)[0].id)))
+        bot.fake.wait_for(lambda: exchanges(bot) and exchanges(bot)[0].reply_ts, what="answer")
+        message = _answer_message(bot, event)
+        bot.interaction(block_action(ACTION_HANDOFF, str(exchanges(bot)[0].id), message=message))
         ping = bot.fake.wait_for(
             lambda: [
                 p
@@ -189,7 +198,7 @@ def test_feedback_for_an_unknown_exchange_is_ignored_without_errors(answered) ->
 def _modal_view(exchange_id: int) -> dict:
     from bot.slack.blocks import feedback_modal
 
-    return feedback_modal(exchange_id, "C0SUPPORT", None)
+    return feedback_modal(exchange_id, "C0SUPPORT", None, SIGNING_SECRET.encode())
 
 
 def _submission(
