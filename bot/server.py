@@ -101,11 +101,15 @@ def create_app(settings: Settings, answerer: Answerer | None = None) -> FastAPI:
                     query=request.query_params,  # type: ignore[arg-type]
                     headers=request.headers,  # type: ignore[arg-type]
                 )
-                return to_starlette_response(await slack.app.async_dispatch(bolt_request))
+                response = await slack.app.async_dispatch(bolt_request)
             except (ValueError, TypeError, AttributeError, KeyError, RecursionError) as error:
                 # Signed but unparseable (bad UTF-8 or JSON, nesting past any sense).
                 log.warning("slack.malformed_request", error=type(error).__name__)
                 return JSONResponse({"error": "malformed_payload"}, status_code=400)
+            if response.status == 404 and bolt_request.body.get("type") == "event_callback":
+                # An event no listener wants: acknowledged, or Slack retries it.
+                return Response(status_code=200)
+            return to_starlette_response(response)
 
     app.add_middleware(RequestContextMiddleware)
 

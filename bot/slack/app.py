@@ -17,6 +17,7 @@ from typing import Any
 
 import aiohttp
 import structlog
+from slack_bolt import BoltResponse
 from slack_bolt.async_app import AsyncApp, AsyncAssistant, AsyncBoltContext
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
@@ -28,6 +29,7 @@ from bot.slack.answers import Question, SlackAnswers
 from bot.slack.channels import ChannelSettings
 from bot.slack.commands import register_commands
 from bot.slack.curation import register_curation
+from bot.slack.door import payload_problem
 from bot.slack.handoff import HandOff
 from bot.slack.leads import LeadDirectory
 from bot.slack.outbound import SafeAsyncWebClient, safe_client, safe_respond
@@ -101,13 +103,21 @@ def build_slack_app(
     channels = ChannelSettings(settings, conversation.engine)
     leads = LeadDirectory(settings)
 
-    @app.middleware  # first, so that every listener and helper gets the safe client
+    @app.middleware  # first: no listener sees a payload Slack could not have sent
+    async def sound_shape(body: Any, next: Callable[[], Awaitable[Any]]) -> Any:
+        if problem := payload_problem(body):
+            log.warning("slack.malformed_payload", problem=problem)
+            return BoltResponse(status=400, body={"error": "malformed_payload"})
+        return await next()
+
+    @app.middleware  # then every listener and helper gets the safe client
     async def inert_posts(context: AsyncBoltContext, next: Callable[[], Awaitable[Any]]) -> Any:
         # Bolt builds a plain client for each request; ours makes every post inert.
         context["client"] = safe_client(context.client)
         # A slash command's replies go to its response_url, past the Web API client.
-        if context.respond is not None:
-            context["respond"] = safe_respond(context.respond)
+        respond = context.get("respond")  # the property raises without a response_url
+        if respond is not None:
+            context["respond"] = safe_respond(respond)
         return await next()
 
     _register_questions(app, answers, channels)

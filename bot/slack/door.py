@@ -101,3 +101,38 @@ class _Clock:
 
     def now(self) -> float:
         return self._now()
+
+
+_OBJECTS = ("user", "channel", "container", "message", "view", "event", "enterprise", "team")
+_EVENT_OBJECTS = ("item", "assistant_thread", "message", "view", "previous_message")
+_COMMAND_FIELDS = ("command", "response_url", "user_id", "channel_id", "trigger_id")
+
+
+def payload_problem(body: object) -> str | None:
+    """Why a signed payload cannot be one Slack sends, or None when its shape is sound.
+
+    Bolt reads these fields while building a listener's arguments, before the
+    listener can acknowledge; a wrong shape there made Slack wait 3 s for a 404.
+    """
+    if not isinstance(body, dict):
+        return "not_an_object"
+    for key in _OBJECTS:
+        if key in body and not isinstance(body[key], dict | None):
+            return f"{key}_not_an_object"
+    actions = body.get("actions")
+    if actions is not None and not (
+        isinstance(actions, list) and all(isinstance(a, dict) for a in actions)
+    ):
+        return "actions_not_a_list_of_objects"
+    if "command" in body:
+        missing = [f for f in _COMMAND_FIELDS if not isinstance(body.get(f), str) or not body[f]]
+        if missing:
+            return f"command_without_{missing[0]}"
+    event = body.get("event") or {}
+    for key in _EVENT_OBJECTS:
+        if key in event and not isinstance(event[key], dict | None):
+            return f"event_{key}_not_an_object"
+    view = body.get("view") or {}
+    if "state" in view and not isinstance(view["state"], dict):
+        return "view_state_not_an_object"
+    return None
