@@ -1,4 +1,4 @@
-"""Slack ack latency under load, and exactly-once answers.
+"""Slack ack latency under load, exactly-once answers, junk and a restart.
 
 Serves the real app (FastAPI + Bolt, uvicorn on loopback) against the local fake of
 Slack's Web API used by the tests, makes every answer take 5 seconds, then sends 50
@@ -6,6 +6,14 @@ signed `app_mention` events at once and times each HTTP round trip (the ack Slac
 waits for; it gives up after 3 s). 3 s later, while those answers are still being
 computed, it re-sends all 50 as Slack retries (`X-Slack-Retry-Num: 1`). It then waits for the
 answers and counts, per question, how many were posted.
+
+Junk phase: 8 unsigned 25 MiB bodies (half with a Content-Length, half chunked) are
+being sent while another 50 events arrive; their acks are timed again.
+
+Restart phase: a server process (tests/integration/served_process.py) gets 50 events,
+is SIGKILLed while all 50 are in flight, and a new one starts on the same database;
+Slack's retries of the 50 arrive at the new one. Every question must be answered,
+none twice.
 
     .venv/bin/python benchmarks/slack_ack.py [--events 50] [--answer-s 5]
 
@@ -35,27 +43,56 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "integration")]
 
 import httpx  # noqa: E402
+from app_server import free_port  # noqa: E402
+from served_process import SIGNING_SECRET, ServedProcess, slow_answerer  # noqa: E402
 from slack_fake import fake_slack  # noqa: E402
 from slack_harness import envelope, mention_event, serve_app  # noqa: E402
 from slack_sdk.signature import SignatureVerifier  # noqa: E402
 
 from benchmarks._common import machine_summary, write_results  # noqa: E402
-from knowledge.answering import Answer, Citation, Turn  # noqa: E402
 from supportbot.logs import configure_logging  # noqa: E402
 from supportbot.settings import Settings  # noqa: E402
 
+JUNK_BODIES = 8
+JUNK_BYTES = 25 * 1024 * 1024
 
-def slow_answerer(seconds: float):
-    """Stands in for the pipeline: a grounded answer that takes `seconds` to compute."""
 
-    def answer(question: str, *, history: list[Turn], filters: Any, on_token: Any) -> Answer:
-        time.sleep(seconds)
-        citation = Citation(
-            1, "Manual", "Reset", "https://docs.example/reset", None, "manual", "m", 0.9, "…"
-        )
-        return Answer("Hold Reset for 10 seconds [1].", [citation], "excerpts", question, question)
+async def send_junk(url: str, chunked: bool) -> int:
+    """One unsigned 25 MiB body, written as fast as the server takes it; returns the
+    status the server answered with (it should not wait for the whole body)."""
+    address = urlsplit(url)
+    reader, writer = await asyncio.open_connection(address.hostname, address.port)
+    length = "Transfer-Encoding: chunked" if chunked else f"Content-Length: {JUNK_BYTES}"
+    writer.write(
+        f"POST /slack/events HTTP/1.1\r\nHost: {address.netloc}\r\n"
+        f"Content-Type: application/json\r\n{length}\r\n\r\n".encode()
+    )
+    block = b"x" * (256 * 1024)
+    try:
+        for _ in range(JUNK_BYTES // len(block)):
+            writer.write(f"{len(block):x}\r\n".encode() + block + b"\r\n" if chunked else block)
+            await writer.drain()
+        if chunked:
+            writer.write(b"0\r\n\r\n")
+            await writer.drain()
+    except ConnectionError:
+        pass  # refused before the end: what should happen
+    try:
+        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout=30)
+        status = int(head.split(b" ", 2)[1])
+    except (ConnectionError, asyncio.IncompleteReadError, TimeoutError):
+        status = 0
+    writer.close()
+    return status
 
-    return answer
+
+async def burst_under_junk(
+    url: str, bodies: list[str], secret: str
+) -> tuple[list[float], list[int]]:
+    junk = [asyncio.create_task(send_junk(url, chunked=i % 2 == 1)) for i in range(JUNK_BODIES)]
+    await asyncio.sleep(0.05)  # the junk is on the wire when the events arrive
+    acks = await send_all(url, bodies, secret, retry=None)
+    return acks, list(await asyncio.gather(*junk))
 
 
 async def send_all(url: str, bodies: list[str], secret: str, retry: int | None) -> list[float]:
@@ -102,6 +139,54 @@ async def send_all(url: str, bodies: list[str], secret: str, retry: int | None) 
     return list(
         await asyncio.gather(*(send(c, r) for c, r in zip(connections, requests, strict=True)))
     )
+
+
+def restart_phase(fake_url: str, count: int, answer_s: float) -> dict[str, Any]:
+    """50 questions in flight, SIGKILL, restart on the same database, Slack retries."""
+    with tempfile.TemporaryDirectory() as scratch:
+        database = f"sqlite:///{scratch}/restart.db"
+        first = ServedProcess(
+            database, f"{fake_url}/api/", free_port(), answer_s, 10, Path(scratch)
+        )
+        events = [mention_event(f"restart-phase question {i}?") for i in range(count)]
+        bodies = [json.dumps(envelope(e, event_id=f"EvRST{i:04d}")) for i, e in enumerate(events)]
+        secret = SIGNING_SECRET
+        asyncio.run(send_all(first.url, bodies, secret, retry=None))
+        stamps = {e["ts"] for e in events}
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:  # every question has its 👀: all in flight
+            calls = httpx.get(f"{fake_url}/_calls", timeout=10).json()
+            working = {c["args"].get("timestamp") for c in calls if c["method"] == "reactions.add"}
+            if stamps <= working:
+                break
+            time.sleep(0.1)
+        answered_before = sum(1 for e in events if answers_per_thread(fake_url).get(e["ts"]))
+        first.kill()
+        started = time.perf_counter()
+        second = ServedProcess(
+            database, f"{fake_url}/api/", free_port(), answer_s, 10, Path(scratch)
+        )
+        try:
+            asyncio.run(send_all(second.url, bodies, secret, retry=1))  # Slack's retries
+            deadline = time.monotonic() + 120 + count * answer_s
+            while time.monotonic() < deadline:
+                counts = answers_per_thread(fake_url)
+                if all(counts.get(e["ts"]) for e in events):
+                    break
+                time.sleep(0.2)
+            all_answered_s = time.perf_counter() - started
+            time.sleep(2 * answer_s)  # room for any duplicate to show up
+            counts = answers_per_thread(fake_url)
+        finally:
+            second.terminate()
+    per_event = [counts.get(e["ts"], 0) for e in events]
+    return {
+        "restart_events": count,
+        "in_flight_at_kill": count - answered_before,
+        "lost_after_restart": sum(1 for n in per_event if n == 0),
+        "restart_duplicate_answers": sum(max(0, n - 1) for n in per_event),
+        "restart_all_answered_s": round(all_answered_s, 1),
+    }
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -160,6 +245,7 @@ def main() -> None:
     parser.add_argument("--answer-s", type=float, default=5.0)
     parser.add_argument("--serve", metavar="SLACK_API_URL", help=argparse.SUPPRESS)
     parser.add_argument("--fake", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--skip-restart", action="store_true", help="leave out the restart phase")
     args = parser.parse_args()
     if args.serve:
         serve(args.answer_s, args.serve)
@@ -193,6 +279,15 @@ def main() -> None:
         time.sleep(2 * args.answer_s)  # room for any duplicate to show up
         counts = answers_per_thread(api["url"])
         per_event = [counts.get(e["ts"], 0) for e in events]
+
+        junk_events = [mention_event(f"junk-phase question {i}?") for i in range(args.events)]
+        junk_bodies = [
+            json.dumps(envelope(e, event_id=f"EvJUNK{i:04d}")) for i, e in enumerate(junk_events)
+        ]
+        junk_acks, junk_statuses = asyncio.run(
+            burst_under_junk(server["url"], junk_bodies, server["secret"])
+        )
+        restart = {} if args.skip_restart else restart_phase(api["url"], args.events, args.answer_s)
     finally:
         for process in (app_process, fake_process):
             process.communicate(input="", timeout=60)
@@ -209,6 +304,12 @@ def main() -> None:
         "duplicate_answers": sum(max(0, n - 1) for n in per_event),
         "missing_answers": sum(1 for n in per_event if n == 0),
         "all_answered_s": round(all_answered_s, 1),
+        "ack_p99_ms_under_junk": round(percentile(junk_acks, 0.99), 1),
+        "ack_max_ms_under_junk": round(max(junk_acks), 1),
+        "junk_bodies": JUNK_BODIES,
+        "junk_mib_each": JUNK_BYTES // (1024 * 1024),
+        "junk_statuses": sorted(set(junk_statuses)),
+        **restart,
     }
     markdown = f"""# Slack ack latency
 
@@ -230,6 +331,12 @@ Machine: {machine_summary()}
 | duplicate answers | {figures["duplicate_answers"]} |
 | missing answers | {figures["missing_answers"]} |
 | all answered after | {figures["all_answered_s"]} s |
+| ack p99, {JUNK_BODIES} unsigned 25 MiB bodies arriving | {figures["ack_p99_ms_under_junk"]} ms |
+| statuses the junk got | {figures["junk_statuses"]} |
+| restart: questions in flight at SIGKILL | {figures.get("in_flight_at_kill", "n/a")} |
+| restart: lost after restart | {figures.get("lost_after_restart", "n/a")} |
+| restart: duplicate answers | {figures.get("restart_duplicate_answers", "n/a")} |
+| restart: all answered after the restart | {figures.get("restart_all_answered_s", "n/a")} s |
 """
     print(json.dumps(figures, indent=2))
     write_results("slack_ack", figures, markdown)

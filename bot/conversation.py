@@ -20,7 +20,7 @@ import structlog
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from knowledge.answering import Answer, AnsweringService, Turn
+from knowledge.answering import Answer, AnswerCancelled, AnsweringService, Turn
 from knowledge.exchanges import record_exchange
 from supportbot.db import session_scope
 from supportbot.models import Exchange, Feedback, Rating, Surface
@@ -319,7 +319,10 @@ class Conversation:
 class AnswerStream:
     """One answer computed on a worker thread, its tokens readable on the event loop:
     `async for token in stream: …`, then `await stream.result()`. Async front ends use
-    it so that Slack I/O and HTTP streaming never wait on the blocking pipeline."""
+    it so that Slack I/O and HTTP streaming never wait on the blocking pipeline.
+
+    `cancel()` stops the work at its next token (or before it starts, if it is still
+    queued), so a dropped client frees its worker instead of holding it to the end."""
 
     def __init__(
         self,
@@ -331,19 +334,28 @@ class AnswerStream:
     ) -> None:
         loop = asyncio.get_running_loop()
         self._tokens: asyncio.Queue[str | None] = asyncio.Queue()
+        self._cancelled = threading.Event()
+        self.text = ""  # what was produced so far
+
+        def on_token(token: str) -> None:
+            if self._cancelled.is_set():
+                raise AnswerCancelled
+            loop.call_soon_threadsafe(self._tokens.put_nowait, token)
 
         def work() -> Answer:
             try:
+                if self._cancelled.is_set():
+                    raise AnswerCancelled
                 return conversation.answer(
-                    question,
-                    history=history,
-                    scope=scope,
-                    on_token=lambda t: loop.call_soon_threadsafe(self._tokens.put_nowait, t),
+                    question, history=history, scope=scope, on_token=on_token
                 )
             finally:
                 loop.call_soon_threadsafe(self._tokens.put_nowait, None)
 
         self._future = loop.run_in_executor(pool, work)
+
+    def cancel(self) -> None:
+        self._cancelled.set()
 
     def __aiter__(self) -> AnswerStream:
         return self
@@ -352,6 +364,7 @@ class AnswerStream:
         token = await self._tokens.get()
         if token is None:
             raise StopAsyncIteration
+        self.text += token
         return token
 
     async def result(self) -> Answer:

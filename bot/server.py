@@ -83,7 +83,7 @@ def create_app(settings: Settings, answerer: Answerer | None = None) -> FastAPI:
     app.state.conversation = conversation
     app.state.slack = slack
     app.state.delivery = delivery
-    web_pool = _mount_web(app, settings, conversation, slack)
+    web_pool = _mount_web(app, settings, conversation, slack, delivery)
     if slack is not None:
         assert settings.slack_signing_secret is not None
         door = Door(settings.slack_signing_secret.get_secret_value(), settings.slack_max_body_bytes)
@@ -189,7 +189,11 @@ class RequestContextMiddleware:
 
 
 def _mount_web(
-    app: FastAPI, settings: Settings, conversation: Conversation, slack: SlackBot | None
+    app: FastAPI,
+    settings: Settings,
+    conversation: Conversation,
+    slack: SlackBot | None,
+    delivery: Delivery,
 ) -> ThreadPoolExecutor:
     """The web chat: /api (JSON and Server-Sent Events) and the page at /."""
     from bot.web.api import build_api
@@ -198,7 +202,7 @@ def _mount_web(
     from bot.web.review import build_review
 
     guard = Guard(settings)
-    api, pool = build_api(settings, conversation, guard, slack)
+    api, pool = build_api(settings, conversation, guard, slack, delivery)
     page, static = build_page(settings, guard)
     app.include_router(api)
     app.include_router(build_review(settings, conversation))

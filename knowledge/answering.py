@@ -72,6 +72,20 @@ class Turn:
     text: str
 
 
+class AnswerCancelled(Exception):
+    """Raised from `on_token` by a caller whose asker went away: generation stops."""
+
+
+def _caused_by(error: BaseException | None, kind: type[BaseException]) -> bool:
+    """Whether `error` or anything that caused it is a `kind` (pipelines wrap errors)."""
+    seen = 0
+    while error is not None and seen < 20:
+        if isinstance(error, kind):
+            return True
+        error, seen = error.__cause__ or error.__context__, seen + 1
+    return False
+
+
 @dataclass
 class Citation:
     number: int
@@ -273,6 +287,8 @@ class AnsweringService:
                 question if not history else standalone, documents, model_id, on_token
             )
         except Exception as error:  # openai already retried; the user still gets help
+            if _caused_by(error, AnswerCancelled):
+                raise AnswerCancelled from error
             log.warning("answer.generation_failed", error=f"{type(error).__name__}: {error}")
             timings["generation_ms"] = _since(clock)
             return self._excerpts(documents, timings, base, note=LLM_FAILED_NOTE)

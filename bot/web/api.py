@@ -14,7 +14,7 @@ import uuid
 from collections.abc import AsyncIterable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Literal, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Literal, ParamSpec, TypeVar
 
 import structlog
 from fastapi import APIRouter, Depends, HTTPException
@@ -25,11 +25,12 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.conversation import AnswerStream, Conversation, Scope
+from bot.delivery import Delivery
 from bot.scoping import Scoper
 from bot.slack.handoff import handoff_text
 from bot.web.guard import Guard
 from knowledge.answering import MAX_QUESTION_CHARS, Answer, Citation, Turn
-from supportbot.models import Rating, Surface
+from supportbot.models import QuestionRecord, QuestionState, Rating, Surface
 from supportbot.settings import Settings
 
 if TYPE_CHECKING:
@@ -163,9 +164,104 @@ def build_api(
     conversation: Conversation,
     guard: Guard,
     slack: SlackBot | None,
+    delivery: Delivery,
 ) -> tuple[APIRouter, ThreadPoolExecutor]:
     pool = ThreadPoolExecutor(max_workers=settings.web_answer_workers, thread_name_prefix="web")
     scoper = Scoper(settings, conversation)
+    ledger = delivery.ledger
+    background: set[asyncio.Task[object]] = set()
+
+    async def received(question: Prepared) -> int | None:
+        """Record the question's life; 503 while this server is shutting down."""
+        if not delivery.accepting:
+            raise HTTPException(503, "Restarting; ask again in a moment.", {"Retry-After": "5"})
+        record = QuestionRecord(
+            surface=Surface.WEB,
+            state=QuestionState.ANSWERING,
+            text=question.text,
+            conversation_id=question.conversation_id,
+            channel_id=WEB_CHANNEL,
+            scope=question.scope.label,
+            scope_chosen=True,
+            follow_up=bool(question.history),
+        )
+        try:
+            return await asyncio.to_thread(ledger.receive, record)
+        except SQLAlchemyError as error:  # answering untracked beats not answering
+            log.error("web.ledger_unavailable", error=type(error).__name__)
+            return None
+
+    def ended(question_id: int | None, state: QuestionState, **details: Any) -> None:
+        """Record how the question ended, off the request: it must happen even when the
+        request itself is being cancelled (a dropped stream)."""
+        if question_id is None:
+            return
+
+        def write() -> None:
+            try:
+                ledger.finish(question_id, state, **details)
+            except SQLAlchemyError as error:
+                log.error("web.ledger_unavailable", error=type(error).__name__)
+
+        task = asyncio.get_running_loop().create_task(asyncio.to_thread(write))
+        background.add(task)
+        task.add_done_callback(background.discard)
+
+    def abandoned(
+        question: Prepared, question_id: int | None, partial: str, started: float
+    ) -> None:
+        """The client went away mid-answer: keep what was produced, marked abandoned
+        (its own answer mode: not an abstention, never harvested, never rated)."""
+        answer = Answer(partial, [], "abandoned", question.text, question.text)  # type: ignore[arg-type]
+
+        def write() -> None:
+            try:
+                exchange_id = conversation.record(
+                    answer,
+                    Surface.WEB,
+                    total_ms=(time.perf_counter() - started) * 1000,
+                    error="abandoned: the client disconnected mid-answer",
+                    scope=question.scope,
+                    conversation_id=question.conversation_id,
+                    channel_id=WEB_CHANNEL,
+                )
+                if question_id is not None:
+                    ledger.finish(question_id, QuestionState.ABANDONED, exchange_id=exchange_id)
+            except SQLAlchemyError as error:
+                log.error("web.exchange_not_recorded", error=type(error).__name__)
+
+        task = asyncio.get_running_loop().create_task(asyncio.to_thread(write))
+        background.add(task)
+        task.add_done_callback(background.discard)
+        log.info("web.stream_abandoned", produced_chars=len(partial))
+
+    async def resume(record: QuestionRecord) -> None:
+        """A web question a dead server left: answer and record it in its conversation
+        (the page shows it when the visitor comes back), or mark it failed if too old."""
+        assert record.id is not None
+        if delivery.too_old(record):
+            ledger.finish(record.id, QuestionState.FAILED, error="not answered in time")
+            return
+        scope = Scope.from_label(record.scope)
+        history = await asyncio.to_thread(conversation.history, record.conversation_id or "")
+        started = time.perf_counter()
+        answer = await asyncio.get_running_loop().run_in_executor(
+            pool, lambda: conversation.answer(record.text, history=history, scope=scope)
+        )
+        exchange_id = await asyncio.to_thread(
+            conversation.record,
+            answer,
+            Surface.WEB,
+            total_ms=(time.perf_counter() - started) * 1000,
+            scope=scope,
+            conversation_id=record.conversation_id,
+            channel_id=WEB_CHANNEL,
+        )
+        await asyncio.to_thread(
+            ledger.finish, record.id, QuestionState.ANSWERED, exchange_id=exchange_id
+        )
+
+    delivery.resumers[Surface.WEB] = resume
     router = APIRouter(
         prefix="/api",
         tags=["chat"],
@@ -209,7 +305,9 @@ def build_api(
             sources=[],
         )
 
-    async def finish(question: Prepared, answer: Answer, started: float) -> ChatResponse:
+    async def finish(
+        question: Prepared, answer: Answer, started: float, question_id: int | None
+    ) -> ChatResponse:
         exchange_id = None
         try:
             exchange_id = await asyncio.to_thread(
@@ -223,6 +321,7 @@ def build_api(
             )
         except SQLAlchemyError as error:  # the asker still gets the answer
             log.error("web.exchange_not_recorded", error=type(error).__name__)
+        ended(question_id, QuestionState.ANSWERED, exchange_id=exchange_id)
         return ChatResponse(
             conversation_id=question.conversation_id,
             exchange_id=exchange_id,
@@ -243,15 +342,21 @@ def build_api(
         products fit the question, `mode` clarify with the `choices`)."""
         if question.choices:
             return clarify(question)
+        question_id = await received(question)
         started = time.perf_counter()
-        loop = asyncio.get_running_loop()
-        answer = await loop.run_in_executor(
-            pool,
-            lambda: conversation.answer(
-                question.text, history=question.history, scope=question.scope
-            ),
-        )
-        return await finish(question, answer, started)
+        stream = AnswerStream(conversation, pool, question.text, question.history, question.scope)
+        try:
+            async for _token in stream:
+                pass
+            answer = await stream.result()
+        except asyncio.CancelledError:  # the client hung up: free the worker
+            stream.cancel()
+            abandoned(question, question_id, stream.text, started)
+            raise
+        except Exception as error:
+            ended(question_id, QuestionState.FAILED, error=f"{type(error).__name__}: {error}")
+            raise
+        return await finish(question, answer, started, question_id)
 
     @router.post("/chat/stream", response_class=EventSourceResponse, dependencies=limited)
     async def chat_stream(question: Prepared = asked) -> AsyncIterable[ServerSentEvent]:
@@ -261,18 +366,25 @@ def build_api(
         if question.choices:  # nothing to stream: the page asks which product
             yield ServerSentEvent(event="done", data=clarify(question).model_dump())
             return
-        yield ServerSentEvent(event="start", data={"conversation_id": question.conversation_id})
+        question_id = await received(question)
         started = time.perf_counter()
         stream = AnswerStream(conversation, pool, question.text, question.history, question.scope)
-        async for token in stream:
-            yield ServerSentEvent(event="token", data=token)
+        try:
+            yield ServerSentEvent(event="start", data={"conversation_id": question.conversation_id})
+            async for token in stream:
+                yield ServerSentEvent(event="token", data=token)
+        except (asyncio.CancelledError, GeneratorExit):  # the browser went away mid-answer
+            stream.cancel()
+            abandoned(question, question_id, stream.text, started)
+            raise
         try:
             answer = await stream.result()
-        except Exception:
+        except Exception as error:
             log.exception("web.answer_failed")
+            ended(question_id, QuestionState.FAILED, error=f"{type(error).__name__}: {error}")
             yield ServerSentEvent(event="error", data={"detail": "The answer failed; try again."})
             return
-        response = await finish(question, answer, started)
+        response = await finish(question, answer, started, question_id)
         yield ServerSentEvent(event="done", data=response.model_dump())
 
     @router.get("/products")

@@ -25,11 +25,11 @@ if __name__ == "__main__":
     sys.path[:0] = [str(ROOT), str(Path(__file__).parent)]
 
 import httpx  # noqa: E402
+from slack_harness import BOT_TOKEN, SIGNING_SECRET  # noqa: E402
 
 from knowledge.answering import Answer, Citation, Turn  # noqa: E402
 
-BOT_TOKEN = "xoxb-0000-1111-test-token"
-SIGNING_SECRET = "test-signing-secret-8f2b"
+__all__ = ["SIGNING_SECRET", "ServedProcess", "slow_answerer"]
 
 
 def slow_answerer(seconds: float) -> Any:
