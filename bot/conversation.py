@@ -142,6 +142,16 @@ class Conversation:
         if self._answerer is None:
             self._answering_service()
 
+    @property
+    def uses_store(self) -> bool:
+        """False when answers come from elsewhere (benchmarks, tests)."""
+        return self._answerer is None
+
+    def loaded_store(self) -> Any | None:
+        """The document store, once answering has loaded it (readiness checks it)."""
+        service = self._service
+        return service.store if service is not None else None
+
     def verified_answer_indexer(self) -> VerifiedAnswerIndex | None:
         """Writes approved pairs into the store this process answers from, so they
         count at once; None when answers come from elsewhere (benchmarks)."""
@@ -245,6 +255,18 @@ class Conversation:
             turns += [Turn("user", row.question), Turn("assistant", row.answer)]
         return turns
 
+    def escalated(self, limit: int = 200) -> list[Exchange]:
+        """Exchanges handed to a person, newest first."""
+        with Session(self.engine) as session:
+            return list(
+                session.exec(
+                    select(Exchange)
+                    .where(col(Exchange.escalated).is_(True))
+                    .order_by(col(Exchange.id).desc())
+                    .limit(limit)
+                ).all()
+            )
+
     # --- feedback and hand-off ---------------------------------------------------------
 
     def rate(
@@ -301,14 +323,15 @@ class Conversation:
             session.delete(feedback)
         return True
 
-    def escalate(self, exchange_id: int) -> bool:
-        """Mark an exchange as handed to a human; False if it already was (or is unknown)."""
+    def escalate(self, exchange_id: int, contact: str | None = None) -> bool:
+        """Mark an exchange as handed to a human (with how to reach the asker, from the
+        web); False if it already was (or is unknown)."""
         # One conditional UPDATE, so two clicks at once hand off once.
         with self.engine.begin() as connection:
             changed = connection.execute(
                 sa.update(Exchange)
                 .where(col(Exchange.id) == exchange_id, col(Exchange.escalated).is_(False))
-                .values(escalated=True)
+                .values(escalated=True, contact=contact)
             ).rowcount
         if not changed:
             return False

@@ -14,7 +14,6 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
-import sqlalchemy as sa
 import structlog
 from fastapi import FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
@@ -26,7 +25,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.conversation import Answerer, Conversation
 from bot.delivery import Delivery
+from bot.health import Health
 from bot.slack.door import Door, Refused
+from bot.web.hardening import Hardening
 from supportbot import __version__, db
 from supportbot.settings import Settings
 
@@ -111,6 +112,8 @@ def create_app(settings: Settings, answerer: Answerer | None = None) -> FastAPI:
                 return Response(status_code=200)
             return to_starlette_response(response)
 
+    api_key = settings.web_api_key.get_secret_value() if settings.web_api_key else None
+    app.add_middleware(Hardening, api_key=api_key)
     app.add_middleware(RequestContextMiddleware)
 
     @app.get("/healthz", tags=["operations"])
@@ -118,24 +121,14 @@ def create_app(settings: Settings, answerer: Answerer | None = None) -> FastAPI:
         """Liveness: the process is up."""
         return {"status": "ok", "version": __version__}
 
+    health = Health(settings, conversation, slack, head)
+
     @app.get("/readyz", tags=["operations"])
-    def readyz() -> JSONResponse:
-        """Readiness: the database answers and its schema is current."""
-        try:
-            with engine.connect() as connection:
-                connection.execute(sa.text("SELECT 1"))
-            current = db.current_revision(engine)
-        except sa.exc.SQLAlchemyError as error:
-            log.warning("readiness.database_unreachable", error=str(error))
-            return JSONResponse(
-                {"status": "unavailable", "database": "unreachable"}, status_code=503
-            )
-        if current != head:
-            return JSONResponse(
-                {"status": "unavailable", "database": f"schema at {current}, needs {head}"},
-                status_code=503,
-            )
-        return JSONResponse({"status": "ok", "database": "ok", "schema": current})
+    async def readyz() -> JSONResponse:
+        """Readiness, check by check: `down` (503) when the database is unreachable or
+        behind; `degraded` (200) when Slack's token, the store or the LLM fails."""
+        status, body = await health.report()
+        return JSONResponse(body, status_code=status)
 
     return app
 

@@ -88,6 +88,7 @@ def expire(
                 )
                 exchange.question, exchange.answer = texts[0] or "", texts[1] or ""
                 exchange.error = texts[2]
+                exchange.contact = None  # a hand-off's e-mail goes with the raw text
                 exchange.scrubbed_at = utcnow()
             feedback = session.exec(
                 select(Feedback)
@@ -160,6 +161,7 @@ def _exchanges_of(session: Session, selector: Selector) -> list[int]:
                 sa.func.lower(Exchange.answer).like(needle),
                 sa.func.lower(sa.cast(Exchange.context, sa.Text)).like(needle),
                 sa.func.lower(Exchange.user_id) == selector.value.casefold(),
+                sa.func.lower(Exchange.contact) == selector.value.casefold(),
             )
         )
     return [i for i in session.exec(query).all() if i is not None]

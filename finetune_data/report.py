@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from finetune_data.harvest import Embed
-from supportbot.models import Exchange, Feedback, Rating, utcnow
+from supportbot.models import Exchange, Feedback, Rating, Surface, utcnow
 
 TOPIC_SIMILARITY = 0.6
 TOP_TOPICS = 5
@@ -40,6 +40,7 @@ class Report:
     thumbs_up: int = 0
     thumbs_down: int = 0
     handoffs: int = 0
+    web_handoffs_waiting: int = 0  # web visitors who left an e-mail: answer from /review
     gaps: list[Topic] = field(default_factory=list)
 
     @property
@@ -78,6 +79,9 @@ def build_report(
         surface = exchange.surface.value
         report.by_surface[surface] = report.by_surface.get(surface, 0) + 1
     report.handoffs = sum(1 for e in exchanges if e.escalated)
+    report.web_handoffs_waiting = sum(
+        1 for e in exchanges if e.escalated and e.surface == Surface.WEB and e.contact
+    )
     report.thumbs_up = sum(1 for f in ratings if f.rating == Rating.UP)
     report.thumbs_down = sum(1 for f in ratings if f.rating == Rating.DOWN)
 
@@ -120,7 +124,13 @@ def render(report: Report, slack: bool = False) -> str:
         f"• Questions: {report.questions} ({surfaces})",
         f"• Answered: {report.answered} · abstained: {report.abstained}",
         f"• :+1: rate: {rate} ({report.thumbs_up} :+1: / {report.thumbs_down} :-1:)",
-        f"• Hand-offs to a human: {report.handoffs}",
+        f"• Hand-offs to a human: {report.handoffs}"
+        + (
+            f" ({report.web_handoffs_waiting} from the web chat with an e-mail to reply to; "
+            "see the review page)"
+            if report.web_handoffs_waiting
+            else ""
+        ),
     ]
     if report.gaps:
         lines.append(f"{bold}Top knowledge gaps{bold}")

@@ -48,6 +48,14 @@ class ProductCatalog:
     def products(self) -> list[str]:
         return sorted(self.aliases)
 
+    def named(self, name: str) -> str | None:
+        """The product `name` means, by its name or an alias, any case or spacing."""
+        wanted = normalise(name)
+        for product, aliases in self.aliases.items():
+            if wanted in {normalise(n) for n in (product, *aliases)}:
+                return product
+        return None
+
     def detect(self, question: str) -> Detection:
         text = f" {normalise(question)} "
         spans: list[tuple[int, int, str]] = []

@@ -56,6 +56,9 @@ class ChannelConfig(BaseModel):
     products: list[str] | None = None
 
 
+MIN_SECRET_CHARS = 16
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX,
@@ -361,6 +364,24 @@ class Settings(BaseSettings):
     def _split_commas(cls, value: Any) -> Any:
         if isinstance(value, str):
             return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("web_api_key")
+    @classmethod
+    def _long_api_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < MIN_SECRET_CHARS:
+            raise ValueError(f"must be at least {MIN_SECRET_CHARS} characters (a guessable key)")
+        return value
+
+    @field_validator("review_tokens")
+    @classmethod
+    def _long_review_tokens(cls, value: dict[str, SecretStr]) -> dict[str, SecretStr]:
+        short = sorted(n for n, t in value.items() if len(t.get_secret_value()) < MIN_SECRET_CHARS)
+        if short:
+            raise ValueError(
+                f"tokens must be at least {MIN_SECRET_CHARS} characters; too short: "
+                + ", ".join(short)
+            )
         return value
 
     @field_validator("log_level", mode="before")

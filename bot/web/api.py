@@ -8,6 +8,7 @@ ratings land in the same tables as Slack's, with `surface = web`.
 from __future__ import annotations
 
 import asyncio
+import re
 import threading
 import time
 import uuid
@@ -20,7 +21,7 @@ import structlog
 from fastapi import APIRouter, Depends, HTTPException
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from markdown_it import MarkdownIt
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, Field, StringConstraints, field_validator
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -45,7 +46,24 @@ CONVERSATION_PATTERN = r"^web-[0-9a-f]{32}$"
 
 P = ParamSpec("P")
 T = TypeVar("T")
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+EMAIL = re.compile(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+")
+MAX_ID = 2**63 - 1  # larger is never one of our ids (and overflows the database)
+
+
+def no_lone_surrogates(text: str) -> str:
+    """JSON may carry "\\ud800"; such text cannot be stored or logged as UTF-8."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("text must be valid Unicode (no lone surrogates)") from None
+    return text
+
+
+Text = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1), AfterValidator(no_lone_surrogates)
+]
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+CleanText = Annotated[str, AfterValidator(no_lone_surrogates)]
 ConversationId = Annotated[str, StringConstraints(pattern=CONVERSATION_PATTERN)]
 
 
@@ -56,7 +74,7 @@ class ChatRequest(BaseModel):
     conversation_id: ConversationId | None = Field(
         default=None, description="From an earlier answer, to ask a follow-up with context."
     )
-    product: Annotated[str, StringConstraints(max_length=255)] | None = Field(
+    product: Annotated[CleanText, StringConstraints(max_length=255)] | None = Field(
         default=None, description="Answer only from this product's sources."
     )
     any_product: bool = Field(
@@ -115,20 +133,33 @@ class ProductsResponse(BaseModel):
 
 class FeedbackRequest(BaseModel):
     conversation_id: ConversationId
-    exchange_id: int
+    exchange_id: Id
     rating: Rating
-    comment: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = None
-    correction: Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)] | None = (
-        None
-    )
+    comment: (
+        Annotated[CleanText, StringConstraints(strip_whitespace=True, max_length=2000)] | None
+    ) = None
+    correction: (
+        Annotated[CleanText, StringConstraints(strip_whitespace=True, max_length=4000)] | None
+    ) = None
 
 
 class HandoffRequest(BaseModel):
     conversation_id: ConversationId
-    exchange_id: int | None = Field(default=None, description="Default: the latest answer.")
-    contact: Annotated[str, StringConstraints(strip_whitespace=True, max_length=255)] | None = (
-        Field(default=None, description="How the team can reach you (sent to the team only).")
+    exchange_id: Id | None = Field(default=None, description="Default: the latest answer.")
+    contact: (
+        Annotated[CleanText, StringConstraints(strip_whitespace=True, max_length=255)] | None
+    ) = Field(
+        default=None,
+        description="An e-mail address the team can reply to (kept for the team only, never "
+        "in training data; it expires with the conversation).",
     )
+
+    @field_validator("contact")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        if value and not EMAIL.fullmatch(value):
+            raise ValueError("contact must be an e-mail address")
+        return value or None
 
 
 @dataclass
@@ -279,7 +310,15 @@ def build_api(
                 raise HTTPException(404, f"Unknown conversation {conversation_id!r}.")
         else:
             conversation_id = f"web-{uuid.uuid4().hex}"
-        explicit = Scope(products=(request.product,)) if request.product else Scope()
+        explicit = Scope()
+        if request.product:
+            product = scoper.catalog.named(request.product)
+            if product is None:  # never a silent scope that finds nothing
+                known = ", ".join(scoper.products) or "none are configured"
+                raise HTTPException(
+                    400, f"Unknown product {request.product!r}; the products are: {known}."
+                )
+            explicit = Scope(products=(product,))
         if request.any_product:
             return Prepared(request.message, conversation_id, history, explicit, (), not history)
         decision = await run_db(scoper.resolve, explicit, conversation_id, request.message)
@@ -417,14 +456,22 @@ def build_api(
         exchange = await run_db(conversation.exchange, exchange_id) if exchange_id else None
         if exchange is None or exchange.conversation_id != request.conversation_id:
             raise HTTPException(404, "No such answer in this conversation.")
-        if not await run_db(conversation.escalate, exchange.id):
+        if not await run_db(conversation.escalate, exchange.id, request.contact):
             return StatusResponse(
                 status="already_escalated", message="The support team has already been asked."
             )
-        await _notify_team(settings, slack, exchange.question, request.contact)
-        return StatusResponse(
-            status="escalated", message="A person from the support team will follow up."
-        )
+        notified = await _notify_team(settings, slack, exchange.question, request.contact)
+        # Queued either way: leads see hand-offs on the review page and in the report.
+        if request.contact:
+            message = f"The support team has your question and will reply to {request.contact}."
+        elif notified:
+            message = "The support team has been told and will follow up in this chat."
+        else:
+            message = (
+                "Your question is queued for the support team. Leave an e-mail address "
+                "so they can reach you."
+            )
+        return StatusResponse(status="escalated", message=message)
 
     return router, pool
 
@@ -440,11 +487,12 @@ async def run_db(function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) ->
 
 async def _notify_team(
     settings: Settings, slack: SlackBot | None, question: str, contact: str | None
-) -> None:
+) -> bool:
+    """Tell the leads in Slack when it is set up; False when nobody was notified."""
     channel = settings.slack_escalation_channel
     if slack is None or channel is None:
-        log.warning("web.handoff_without_destination")
-        return
+        log.info("web.handoff_queued_for_review")
+        return False
     text = handoff_text(
         settings.slack_lead_usergroup,
         "A web chat visitor asked for a human",
@@ -455,3 +503,5 @@ async def _notify_team(
         await slack.app.client.chat_postMessage(channel=channel, text=text)
     except SlackApiError as error:
         log.error("web.handoff_post_failed", error=error.response.get("error"))
+        return False
+    return True

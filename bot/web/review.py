@@ -13,18 +13,28 @@ from typing import Annotated, Any, Literal
 
 import structlog
 from fastapi import APIRouter, Depends, HTTPException, Request
-from pydantic import BaseModel, Field, StringConstraints
+from fastapi import Path as FastAPIPath
+from limits import RateLimitItemPerMinute
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
+from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 
 from bot.conversation import Conversation
-from bot.web.api import run_db
+from bot.web.api import MAX_BODY_BYTES, Id, no_lone_surrogates, run_db
 from finetune_data.curation import CurationError, decide, edit, list_pairs, mark
 from finetune_data.history import as_dict, history
-from supportbot.models import PairKind, PairStatus, QAPair
+from supportbot.models import Exchange, PairKind, PairStatus, QAPair
 from supportbot.settings import Settings
 
 log = structlog.stdlib.get_logger(__name__)
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
+FAILED_SIGN_INS_PER_MINUTE = 10
+PairId = Annotated[int, FastAPIPath(ge=1, le=2**63 - 1)]
+Text = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=4000),
+    AfterValidator(no_lone_surrogates),
+]
 
 
 class PairOut(BaseModel):
@@ -80,10 +90,30 @@ class PairEdit(BaseModel):
     critical: bool | None = None
 
 
+class HandoffOut(BaseModel):
+    exchange_id: int
+    at: str
+    surface: str
+    question: str
+    contact: str | None
+    conversation_id: str | None
+
+    @classmethod
+    def of(cls, exchange: Exchange) -> HandoffOut:
+        return cls(
+            exchange_id=exchange.id or 0,
+            at=exchange.created_at.isoformat(),
+            surface=exchange.surface.value,
+            question=exchange.question,
+            contact=exchange.contact,
+            conversation_id=exchange.conversation_id,
+        )
+
+
 class Decisions(BaseModel):
-    pair_ids: list[int] = Field(min_length=1, max_length=500)
+    pair_ids: list[Id] = Field(min_length=1, max_length=500)
     status: Literal["approved", "rejected"]
-    replaces: int | None = Field(
+    replaces: Id | None = Field(
         default=None, description="an approved pair the (single) approved pair replaces"
     )
 
@@ -98,19 +128,30 @@ def build_review(settings: Settings, conversation: Conversation) -> APIRouter:
     tokens = {name: token.get_secret_value() for name, token in settings.review_tokens.items()}
     engine = conversation.engine
 
+    # Wrong tokens are throttled per client address: guessing gets nowhere fast.
+    failures = MovingWindowRateLimiter(MemoryStorage())
+    allowed_failures = RateLimitItemPerMinute(FAILED_SIGN_INS_PER_MINUTE)
+
     def reviewer(request: Request) -> str:
         if not tokens:
             raise HTTPException(403, "Review is not set up: configure SUPPORTBOT_REVIEW_TOKENS.")
+        client = request.client.host if request.client else "unknown"
+        if not failures.test(allowed_failures, "review", client):
+            raise HTTPException(
+                429, "Too many failed sign-ins; try again in a minute.", {"Retry-After": "60"}
+            )
         scheme, _, given = request.headers.get("Authorization", "").partition(" ")
         if scheme.lower() == "bearer" and given:
             for name, token in tokens.items():
                 if hmac.compare_digest(given.encode(), token.encode()):
                     return f"web:{name}"
-        log.warning("web.review_refused")
+        failures.hit(allowed_failures, "review", client)
+        log.warning("web.review_refused", client=client)
         raise HTTPException(401, "Only support leads can review: sign in with your token.")
 
     lead = Depends(reviewer)
-    router = APIRouter(prefix="/api/review", tags=["review"])
+    # The size limit applies before the token check: FastAPI reads the body first.
+    router = APIRouter(prefix="/api/review", tags=["review"], max_body_size=MAX_BODY_BYTES)
 
     @router.get("/pairs")
     async def pairs(
@@ -135,7 +176,7 @@ def build_review(settings: Settings, conversation: Conversation) -> APIRouter:
         ]
 
     @router.patch("/pairs/{pair_id}")
-    async def edit_pair(pair_id: int, change: PairEdit, who: str = lead) -> PairOut:
+    async def edit_pair(pair_id: PairId, change: PairEdit, who: str = lead) -> PairOut:
         """Edit a pair's question or answer (an approved pair's verified answer follows)."""
         index = await asyncio.to_thread(conversation.verified_answer_indexer)
         try:
@@ -147,7 +188,7 @@ def build_review(settings: Settings, conversation: Conversation) -> APIRouter:
         return PairOut.of(pair)
 
     @router.get("/pairs/{pair_id}/history")
-    async def pair_history(pair_id: int, who: str = lead) -> list[EventOut]:
+    async def pair_history(pair_id: PairId, who: str = lead) -> list[EventOut]:
         """Every decision and edit of a pair, oldest first (append-only)."""
         events = await run_db(history, engine, pair_id)
         return [EventOut(**as_dict(event)) for event in events]
@@ -176,6 +217,13 @@ def build_review(settings: Settings, conversation: Conversation) -> APIRouter:
             except CurationError as error:
                 results.append(DecisionResult(pair_id=pair_id, ok=False, detail=str(error)))
         return results
+
+    @router.get("/handoffs")
+    async def handoffs(who: str = lead) -> list[HandoffOut]:
+        """Questions handed to a person, newest first, with the contact a web visitor
+        left: the queue leads answer from when Slack is not set up."""
+        rows = await run_db(conversation.escalated, 200)
+        return [HandoffOut.of(row) for row in rows]
 
     @router.get("/whoami")
     async def whoami(who: str = lead) -> dict[str, str]:

@@ -20,7 +20,9 @@ def test_a_lead_signs_in_edits_and_approves(
     data = tmp_path / "data"
     shutil.copytree(sample_knowledge, data)
     settings = Settings(
-        data_dir=data, database_url=f"sqlite:///{tmp_path}/r.db", review_tokens={"pat": "tok-1"}
+        data_dir=data,
+        database_url=f"sqlite:///{tmp_path}/r.db",
+        review_tokens={"pat": "tok-1-0123456789abcdef"},
     )
     app = create_app(settings)
     with serve(app) as url:
@@ -36,7 +38,7 @@ def test_a_lead_signs_in_edits_and_approves(
         page.locator("#token").fill("wrong")
         page.keyboard.press("Enter")
         page.locator("#signin-error").filter(has_text="Only support leads").wait_for()
-        page.locator("#token").fill("tok-1")
+        page.locator("#token").fill("tok-1-0123456789abcdef")
         page.get_by_role("button", name="Sign in").click()
         page.locator("#who").filter(has_text="web:pat").wait_for()
 

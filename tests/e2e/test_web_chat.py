@@ -71,11 +71,14 @@ def test_ask_see_the_streamed_answer_with_sources_and_rate_it(
             assert (feedback.exchange_id, feedback.rating) == (exchange.id, Rating.UP)
 
             page.get_by_role("button", name="Talk to a human").click()
-            page.locator(".message.bot").filter(has_text="will follow up").wait_for()
+            page.get_by_label("Your e-mail address").fill("pat@example.com")
+            page.get_by_role("button", name="Ask a person").click()
+            page.locator(".message.bot").filter(has_text="will reply to pat@example.com").wait_for()
             deadline = time.monotonic() + 5
             while time.monotonic() < deadline:
                 with Session(app.state.engine) as session:
-                    if session.get(Exchange, exchange.id).escalated:
+                    escalated = session.get(Exchange, exchange.id)
+                    if escalated.escalated and escalated.contact == "pat@example.com":
                         break
                 time.sleep(0.05)
             else:

@@ -373,7 +373,7 @@ def test_the_loop_through_every_surface(sample_knowledge: Path, tmp_path: Path, 
         data_dir=data,
         database_url=f"sqlite:///{tmp_path}/loop.db",
         slack_lead_user_ids=["U0LEAD"],
-        review_tokens={"pat": "tok-1"},
+        review_tokens={"pat": "tok-1-0123456789abcdef"},
         web_rate_limit_per_minute=1000,
     )
     with serve_slack_bot(settings) as bot:

@@ -70,7 +70,8 @@ def test_serve_starts_on_embedded_defaults_and_is_ready(
     assert health.json()["status"] == "ok"
     ready = httpx.get(f"{base}/readyz")
     assert ready.status_code == 200
-    assert ready.json()["database"] == "ok"
+    assert ready.json()["checks"]["database"] == "ok"
+    assert ready.json()["status"] == "ok"
     # auto-migrate created the SQLite database in the default data directory
     assert (isolated_settings / "data" / "supportbot.db").is_file()
 
@@ -97,7 +98,8 @@ def test_readiness_fails_while_migrations_are_pending(isolated_settings: Path) -
     with TestClient(create_app(settings)) as client:
         response = client.get("/readyz")
     assert response.status_code == 503
-    assert "needs" in response.json()["database"]
+    assert "needs" in response.json()["checks"]["database"]
+    assert response.json()["status"] == "down"
 
 
 def test_readiness_fails_when_the_database_is_unreachable() -> None:
@@ -107,7 +109,8 @@ def test_readiness_fails_when_the_database_is_unreachable() -> None:
     with TestClient(create_app(settings)) as client:
         response = client.get("/readyz")
     assert response.status_code == 503
-    assert response.json() == {"status": "unavailable", "database": "unreachable"}
+    assert response.json()["status"] == "down"
+    assert response.json()["checks"]["database"].startswith("unreachable")
 
 
 def test_unexpected_errors_return_json_without_a_traceback(isolated_settings: Path) -> None:

@@ -134,12 +134,15 @@ def test_the_stream_sends_start_tokens_and_done(make_web, llm: FakeOpenAI) -> No
         assert web.exchanges()[0].id == done["exchange_id"]
 
 
-def test_a_product_parameter_scopes_the_answer(web: Web) -> None:
-    body = web.post("/api/chat", {"message": RESET, "product": "Some Other Product"}).json()
-    assert body["mode"] == "abstained", "nothing of another product's may be cited"
-    assert body["sources"] == []
-    assert body["scope"] == "product: Some Other Product"
-    assert web.exchanges()[0].scope == "product: Some Other Product"
+def test_an_unknown_product_is_refused_with_the_list_not_answered_from_nothing(
+    web: Web,
+) -> None:
+    response = web.post("/api/chat", {"message": RESET, "product": "Some Other Product"})
+    assert response.status_code == 400
+    assert "Nimbus Hub" in response.json()["detail"]
+    assert web.exchanges() == []
+    scoped = web.post("/api/chat", {"message": RESET, "product": "nimbus hub"}).json()
+    assert scoped["scope"] == "product: Nimbus Hub"
 
 
 @pytest.mark.parametrize(

@@ -99,3 +99,19 @@ def test_the_cli_scopes_to_the_named_product_or_asks_for_one(
     both = supportbot("ask", BOTH, env=env)
     assert both.returncode == 2
     assert "choose one with --product" in both.stderr
+
+
+def test_the_product_parameter_takes_any_case_and_aliases_and_refuses_unknown_ones(
+    web: Web,
+) -> None:
+    assert _chat(web, message="How do I factory reset it?", product="nimbus  CAM")["products"] == [
+        "Nimbus Cam"
+    ]
+    response = httpx.post(
+        f"{web.url}/api/chat",
+        json={"message": "How do I reset it?", "product": "Nimbus Fridge"},
+        timeout=10,
+    )
+    assert response.status_code == 400
+    assert "Nimbus Cam, Nimbus Hub" in response.json()["detail"]
+    assert web.exchanges() == [] or all(e.question != "How do I reset it?" for e in web.exchanges())

@@ -296,17 +296,40 @@
       form.requestSubmit();
     }
   });
-  handoff.addEventListener("click", async () => {
+  // "Talk to a human" asks where the team can reply, then queues the request.
+  handoff.addEventListener("click", () => {
     handoff.disabled = true;
-    try {
-      const body = { conversation_id: conversationId };
-      if (lastExchangeId !== null) body.exchange_id = lastExchangeId;
-      const result = await (await post("/api/handoff", body)).json();
-      add("bot", result.message);
-    } catch (error) {
-      add("bot error", error.message);
-      handoff.disabled = false;
-    }
+    const item = add(
+      "bot", "Leave your e-mail address and a person from the support team will reply there.",
+    );
+    const contact = document.createElement("form");
+    contact.className = "contact";
+    const email = document.createElement("input");
+    email.type = "email";
+    email.required = true;
+    email.maxLength = 255;
+    email.autocomplete = "email";
+    email.setAttribute("aria-label", "Your e-mail address");
+    const submit = document.createElement("button");
+    submit.type = "submit";
+    submit.textContent = "Ask a person";
+    contact.append(email, submit);
+    item.append(contact);
+    email.focus();
+    contact.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      submit.disabled = true;
+      try {
+        const body = { conversation_id: conversationId, contact: email.value.trim() };
+        if (lastExchangeId !== null) body.exchange_id = lastExchangeId;
+        const result = await (await post("/api/handoff", body)).json();
+        contact.remove();
+        add("bot", result.message);
+      } catch (error) {
+        add("bot error", error.message);
+        submit.disabled = false;
+      }
+    });
   });
   input.focus();
 })();

@@ -41,6 +41,21 @@
     list.replaceChildren(...pairs.map(render));
     $("select-all").checked = false;
     $("status-line").textContent = `${pairs.length} shown`;
+    const handoffs = await call("GET", "/api/review/handoffs");
+    $("handoffs").replaceChildren(...handoffs.map(renderHandoff));
+  }
+
+  // A hand-off request: the question, when and where, and how to reach the asker.
+  function renderHandoff(request) {
+    const item = document.createElement("li");
+    item.className = "pair handoff-request";
+    const head = document.createElement("header");
+    head.textContent = `${request.at.slice(0, 16).replace("T", " ")} · ${request.surface}` +
+      (request.contact ? ` · reply to ${request.contact}` : " · no contact left");
+    const question = document.createElement("p");
+    question.textContent = request.question;
+    item.append(head, question);
+    return item;
   }
 
   function render(pair) {
