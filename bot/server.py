@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from slack_bolt.adapter.starlette.async_handler import to_starlette_response
@@ -79,6 +80,7 @@ def create_app(settings: Settings, answerer: Answerer | None = None) -> FastAPI:
         engine.dispose()
 
     app = FastAPI(title="supportbot", version=__version__, lifespan=lifespan)
+    app.add_exception_handler(RequestValidationError, _invalid_request)  # type: ignore[arg-type]
     app.state.settings = settings
     app.state.engine = engine
     app.state.conversation = conversation
@@ -131,6 +133,26 @@ def create_app(settings: Settings, answerer: Answerer | None = None) -> FastAPI:
         return JSONResponse(body, status_code=status)
 
     return app
+
+
+async def _invalid_request(_request: Request, error: RequestValidationError) -> JSONResponse:
+    """422 with where and why, never the input echoed back: hostile input (lone
+    surrogates, NaN, megabytes) cannot be serialised, and need not be returned."""
+    errors = [
+        {
+            "loc": [_printable(part) for part in item.get("loc", ())],
+            "msg": _printable(item.get("msg", "")),
+            "type": _printable(item.get("type", "")),
+        }
+        for item in error.errors()[:20]
+    ]
+    return JSONResponse({"detail": errors}, status_code=422)
+
+
+def _printable(value: object) -> str | int:
+    if isinstance(value, int):
+        return value
+    return str(value)[:200].encode("utf-8", "replace").decode("utf-8")
 
 
 class RequestContextMiddleware:
