@@ -45,6 +45,9 @@ CommaList = Annotated[list[str], NoDecode]
 TrainingBackend = Literal["local", "openai"]
 
 
+ExternalPolicy = Literal["answer", "hand_off", "ignore"]
+
+
 class ChannelConfig(BaseModel):
     """What the bot does in one Slack channel; unset fields use the defaults."""
 
@@ -54,6 +57,7 @@ class ChannelConfig(BaseModel):
     kinds: list[str] | None = None
     tags: list[str] | None = None
     products: list[str] | None = None
+    external_users: ExternalPolicy | None = None
 
 
 MIN_SECRET_CHARS = 16
@@ -288,6 +292,12 @@ class Settings(BaseSettings):
         description="Threads that compute answers; acks never wait for them.",
     )
 
+    slack_external_users: ExternalPolicy = Field(
+        default="answer",
+        description="Questions from people of other organisations in a shared (Slack "
+        "Connect) channel: answer, hand_off to a person, or ignore. Per channel: "
+        "external_users in SUPPORTBOT_SLACK_CHANNEL_SETTINGS.",
+    )
     slack_max_body_bytes: int = Field(
         default=1024 * 1024,
         ge=16 * 1024,

@@ -42,6 +42,7 @@ FAILED_TEXT = (
 )
 EMPTY_TEXT = "Ask me a question about the product and I'll answer from the docs."
 WHICH_PRODUCT = "Which product is this about?"
+HANDED_TEXT = "Thanks! A person from the support team will answer this one here."
 LATE_TEXT = (
     "Sorry, I couldn't answer this in time (the service was restarting). "
     "I'm handing your question to a person on the support team."
@@ -124,9 +125,12 @@ class SlackAnswers:
         self.delivery = delivery
         self.scoper = scoper or Scoper(settings, conversation)
 
-    async def respond(self, client: AsyncWebClient, question: Question) -> None:
-        """A question just heard: record and claim it, then answer it unless this
-        server is stopping (then the question waits for the resume path)."""
+    async def respond(
+        self, client: AsyncWebClient, question: Question, hand_off: bool = False
+    ) -> None:
+        """A question just heard: record and claim it, then answer it (or, with
+        `hand_off`, give it to a person) unless this server is stopping (then the
+        question waits for the resume path)."""
         fresh, question.id = await self._receive(question)
         if not fresh:
             log.info("slack.duplicate_ignored", keys=question.claim_keys)
@@ -135,14 +139,18 @@ class SlackAnswers:
             log.info("slack.left_for_resume", question_id=question.id)
             return
         with self.delivery.working():
-            await self._handle(client, question)
+            if hand_off:
+                await self._hand_off_now(client, question, HANDED_TEXT, "channel policy")
+            else:
+                await self._handle(client, question)
 
     async def resume(self, client: AsyncWebClient, record: QuestionRecord) -> None:
         """A question a dead or stopped server left open: answer it now, editing the
         message it had started, or hand it to a person when it is too old."""
         question = Question.of(record)
         if self.delivery.too_old(record):
-            await self._hand_off_late(client, question)
+            error = "not answered in time: the server answering it stopped"
+            await self._hand_off_now(client, question, LATE_TEXT, error)
             return
         await self._handle(client, question)
 
@@ -205,10 +213,12 @@ class SlackAnswers:
         except SQLAlchemyError as error:
             log.error("slack.ledger_unavailable", error=type(error).__name__)
 
-    async def _hand_off_late(self, client: AsyncWebClient, question: Question) -> None:
+    async def _hand_off_now(
+        self, client: AsyncWebClient, question: Question, told: str, error: str
+    ) -> None:
+        """Tell the asker a person will take it, record that, and hand it off."""
         text = clean_text(question.text)
-        answer = Answer(LATE_TEXT, [], "abstained", question=text, standalone_question=text)
-        error = "not answered in time: the server answering it stopped"
+        answer = Answer(told, [], "abstained", question=text, standalone_question=text)
         exchange_id = await self._record(answer, question, 0.0, error)
         writer = self._writer(client, question, streaming=False)
         reply_ts = await writer.finish(answer, exchange_id, None)

@@ -155,6 +155,13 @@ def _register_questions(app: AsyncApp, answers: SlackAnswers, channels: ChannelS
     ) -> None:
         policy = await asyncio.to_thread(channels.policy, event.get("channel"))
         question = _question(body, event, context, thread_ts, follow_up, policy.scope)
+        if _external(body, event, context) and policy.external_users != "answer":
+            # Slack Connect: someone from another organisation, and this channel says
+            # their questions go to a person (or are left alone).
+            log.info("slack.external_asker", policy=policy.external_users, team=question.team_id)
+            if policy.external_users == "hand_off":
+                await answers.respond(client, question, hand_off=True)
+            return
         await answers.respond(client, question)
 
     @app.event("app_mention")
@@ -246,12 +253,20 @@ def _question(
         message_ts=event["ts"],
         thread_ts=thread_ts,
         user_id=event.get("user"),
-        team_id=event.get("team") or context.team_id,
+        # The asker's own team: another organisation's in a Slack Connect channel.
+        team_id=event.get("user_team") or event.get("team") or context.team_id,
         text=event.get("text") or "",
         scope=scope,
         claim_keys=_event_keys(body, event),
         follow_up=follow_up,
     )
+
+
+def _external(body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext) -> bool:
+    """Whether the asker belongs to another organisation (a Slack Connect channel)."""
+    home = body.get("team_id") or context.team_id
+    asker = event.get("user_team")
+    return bool(home and isinstance(asker, str) and asker and asker != home)
 
 
 def _well_formed(event: dict[str, Any]) -> bool:

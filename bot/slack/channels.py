@@ -16,7 +16,7 @@ from sqlmodel import Session
 from bot.conversation import Scope
 from supportbot.db import session_scope
 from supportbot.models import ChannelSetting, utcnow
-from supportbot.settings import ChannelConfig, Settings
+from supportbot.settings import ChannelConfig, ExternalPolicy, Settings
 
 FIELDS = ("kinds", "tags", "products")
 CACHE_S = 10.0  # how soon another replica sees a lead's change
@@ -38,11 +38,13 @@ USAGE = (
 class ChannelPolicy:
     auto_answer: bool
     scope: Scope
+    external_users: ExternalPolicy = "answer"  # askers from another organisation
 
 
 class ChannelSettings:
     def __init__(self, settings: Settings, engine: Engine) -> None:
         self.engine = engine
+        self.external_users = settings.slack_external_users
         self.configured: dict[str, ChannelConfig] = dict(settings.slack_channel_settings)
         for channel_id in settings.slack_support_channels:
             config = self.configured.get(channel_id, ChannelConfig())
@@ -76,6 +78,7 @@ class ChannelSettings:
         return ChannelPolicy(
             auto_answer=bool(auto if auto is not None else config.auto_answer),
             scope=Scope(**{name: tuple(pick(name) or ()) for name in FIELDS}),
+            external_users=config.external_users or self.external_users,
         )
 
     def update(self, channel_id: str, user_id: str, **changes: object) -> None:
