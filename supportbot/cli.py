@@ -96,7 +96,16 @@ def serve(
     console.print(f"supportbot {__version__} serving on http://{host}:{port}  (Ctrl+C to stop)")
     # log_config=None keeps our structured, secret-scrubbing logging in charge; the
     # app logs each request itself (with its request id), so uvicorn's access log is off.
-    uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False)
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        log_config=None,
+        access_log=False,
+        # Client addresses (rate limits, logs) come from trusted proxies' headers.
+        proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
+    )
 
 
 def _mask_url(value: str) -> str:

@@ -356,6 +356,11 @@ class Settings(BaseSettings):
 
     # --- web server ----------------------------------------------------------------
     host: str = Field(default="127.0.0.1", description="Address `serve` binds to.")
+    forwarded_allow_ips: str = Field(
+        default="127.0.0.1",
+        description="Reverse proxies whose X-Forwarded-For/-Proto headers are trusted "
+        "(comma-separated addresses, or * when only the proxy can reach the server).",
+    )
     port: int = Field(default=8000, ge=1, le=65535, description="Port `serve` listens on.")
 
     # --- logging -------------------------------------------------------------------

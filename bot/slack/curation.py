@@ -18,7 +18,15 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.conversation import Conversation
-from bot.slack.blocks import Block, action_id_value, context_block, escape, section
+from bot.slack.blocks import (
+    INPUT_LIMIT,
+    Block,
+    action_id_value,
+    context_block,
+    escape,
+    section,
+    strict_id,
+)
 from bot.slack.commands import publish_home
 from bot.slack.leads import LeadDirectory
 from finetune_data.curation import CurationError, decide, get_pair, list_pairs
@@ -168,10 +176,18 @@ def edit_modal(pair: QAPair) -> Block:
         "submit": {"type": "plain_text", "text": "Approve"},
         "close": {"type": "plain_text", "text": "Cancel"},
         "blocks": [
-            field("question", "Question", pair.question, 3000),
-            field("answer", "Answer", pair.answer, 3000),
+            field("question", "Question", pair.question, INPUT_LIMIT),
+            field("answer", "Answer", pair.answer, INPUT_LIMIT),
         ],
     }
+
+
+def _input(values: Any, block_id: str) -> str:
+    """A modal text input's value; empty for anything of the wrong shape."""
+    block = values.get(block_id) if isinstance(values, dict) else None
+    element = block.get("value") if isinstance(block, dict) else None
+    text = element.get("value") if isinstance(element, dict) else None
+    return text.strip() if isinstance(text, str) else ""
 
 
 def register_curation(app: AsyncApp, conversation: Conversation, leads: LeadDirectory) -> None:
@@ -264,17 +280,24 @@ def register_curation(app: AsyncApp, conversation: Conversation, leads: LeadDire
     async def edited(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         view = body.get("view") or {}
         values = view.get("state", {}).get("values", {})
-        question = (values.get("question", {}).get("value", {}).get("value") or "").strip()
-        answer = (values.get("answer", {}).get("value", {}).get("value") or "").strip()
+        question = _input(values, "question")
+        answer = _input(values, "answer")
         filled = {"question": question, "answer": answer}
         errors = {name: "This can't be empty." for name, text in filled.items() if not text}
+        errors |= {  # Slack enforces the input's limit; a forged submission may not
+            name: f"At most {INPUT_LIMIT:,} characters, please."
+            for name, text in filled.items()
+            if len(text) > INPUT_LIMIT
+        }
         if errors:
             await ack(response_action="errors", errors=errors)
             return
         await ack()
         try:
-            pair_id = int(json.loads(view.get("private_metadata") or "{}")["pair_id"])
+            pair_id = strict_id(json.loads(view.get("private_metadata") or "{}")["pair_id"])
         except (ValueError, KeyError, TypeError):
+            pair_id = None
+        if pair_id is None:
             log.warning("slack.malformed_modal", callback_id=EDIT_MODAL)
             return
         if user_id := await as_lead(body, client):
