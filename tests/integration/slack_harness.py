@@ -106,6 +106,25 @@ def block_action(
     }
 
 
+def view_submission(
+    view: dict[str, Any], values: dict[str, Any], user_id: str = "U0ASKER"
+) -> dict[str, Any]:
+    """A modal's submission: `values` maps block ids to their input's value."""
+    state = {
+        block: {"value": {"type": "plain_text_input", "value": value}}
+        for block, value in values.items()
+    }
+    return {
+        "type": "view_submission",
+        "team": {"id": TEAM_ID, "domain": "example"},
+        "user": {"id": user_id, "team_id": TEAM_ID},
+        "api_app_id": "A0APP",
+        "token": "legacy-verification-token",
+        "trigger_id": "12345.98765.abcd2358fdea",
+        "view": {**view, "id": "V0001", "state": {"values": state}},
+    }
+
+
 @dataclass
 class SlackBotUnderTest:
     url: str

@@ -22,6 +22,7 @@ from slack_harness import (
     block_action,
     envelope,
     mention_event,
+    view_submission,
 )
 from sqlmodel import Session, select
 
@@ -37,21 +38,7 @@ def _form(payload: dict) -> str:
 
 
 def _view_submission(view: dict, comment: str | None = None) -> dict:
-    return {
-        "type": "view_submission",
-        "team": {"id": "T0001", "domain": "example"},
-        "user": {"id": "U0ASKER", "team_id": "T0001"},
-        "api_app_id": "A0APP",
-        "token": "legacy-verification-token",
-        "trigger_id": "1.2.3",
-        "view": {
-            **view,
-            "id": "V0FORGED",
-            "state": {
-                "values": {"comment": {"value": {"type": "plain_text_input", "value": comment}}}
-            },
-        },
-    }
+    return view_submission(view, {"comment": comment})
 
 
 # (name, body, content type, expected status when signed)

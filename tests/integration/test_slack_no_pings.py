@@ -21,9 +21,10 @@ from slack_harness import (
     mention_event,
     new_ts,
     serve_slack_bot,
+    view_submission,
 )
 
-from bot.slack.blocks import ACTION_HANDOFF, ACTION_NOT_HELPFUL, FEEDBACK_MODAL
+from bot.slack.blocks import ACTION_HANDOFF, ACTION_NOT_HELPFUL
 from bot.slack.outbound import LIVE_MENTION
 from bot.slack.reports import post_report
 from knowledge.answering import Answer, Citation, Turn
@@ -133,26 +134,7 @@ def _dislike_with_a_hostile_comment(bot: SlackBotUnderTest) -> None:
     bot.interaction(block_action(ACTION_NOT_HELPFUL, str(exchange.id), message=message))
     [opened] = bot.fake.wait_for(lambda: bot.fake.called("views.open"), what="the modal")
     view = opened["view"] if isinstance(opened["view"], dict) else json.loads(opened["view"])
-    submission = {
-        "type": "view_submission",
-        "team": {"id": "T0001", "domain": "example"},
-        "user": {"id": "U0ASKER", "team_id": "T0001"},
-        "api_app_id": "A0APP",
-        "token": "legacy-verification-token",
-        "trigger_id": "1.2.3",
-        "view": {
-            **view,
-            "id": "V0001",
-            "callback_id": FEEDBACK_MODAL,
-            "state": {
-                "values": {
-                    "reason": {"value": {"type": "static_select", "selected_option": None}},
-                    "comment": {"value": {"type": "plain_text_input", "value": HOSTILE}},
-                    "correction": {"value": {"type": "plain_text_input", "value": HOSTILE}},
-                }
-            },
-        },
-    }
+    submission = view_submission(view, {"comment": HOSTILE, "correction": HOSTILE})
     assert bot.interaction(submission).status_code == 200
     bot.fake.wait_for(lambda: feedback(bot), what="the 👎 stored")
 
