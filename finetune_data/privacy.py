@@ -34,6 +34,8 @@ from supportbot.models import (
     PairStatus,
     PrivacyAction,
     QAPair,
+    QuestionRecord,
+    QuestionState,
     TrainingRun,
     utcnow,
 )
@@ -103,6 +105,16 @@ def expire(
         counts.add("feedback_scrubbed", len(feedback))
         if len(exchanges) < BATCH and len(feedback) < BATCH:
             break
+    # A question's delivery record holds its raw text too; once it has ended and aged,
+    # the exchange keeps the (scrubbed) record of it.
+    with session_scope(engine) as session:
+        ended = session.execute(
+            sa.delete(QuestionRecord).where(
+                col(QuestionRecord.received_at) < cutoff,
+                col(QuestionRecord.state).not_in(QuestionState.open()),
+            )
+        )
+    counts.add("question_records_deleted", ended.rowcount or 0)
     _record(engine, "retention", "age", counts, by)
     return counts.values
 
@@ -131,8 +143,12 @@ def forget(
             session.delete(item)
         counts.add("feedback", len(feedback))
         if exchange_ids:
+            session.execute(
+                sa.delete(QuestionRecord).where(col(QuestionRecord.exchange_id).in_(exchange_ids))
+            )
             session.execute(sa.delete(Exchange).where(col(Exchange.id).in_(exchange_ids)))
         counts.add("exchanges", len(exchange_ids))
+        counts.add("question_records", _forget_questions(session, selector))
         datasets, trained = _datasets_holding(session, {p.id for p in pairs if p.id})
         for dataset in datasets:
             shutil.rmtree(Path(dataset.train_path).parent, ignore_errors=True)
@@ -165,6 +181,17 @@ def _exchanges_of(session: Session, selector: Selector) -> list[int]:
             )
         )
     return [i for i in session.exec(query).all() if i is not None]
+
+
+def _forget_questions(session: Session, selector: Selector) -> int:
+    """Delivery records of the person's questions (the open ones too)."""
+    if selector.kind == "slack-user":
+        condition = QuestionRecord.user_id == selector.value
+    elif selector.kind == "conversation":
+        condition = QuestionRecord.conversation_id == selector.value
+    else:
+        condition = sa.func.lower(QuestionRecord.text).like(f"%{selector.value.casefold()}%")
+    return session.execute(sa.delete(QuestionRecord).where(condition)).rowcount or 0
 
 
 def _feedback_of(session: Session, selector: Selector, exchange_ids: list[int]) -> list[Feedback]:

@@ -94,7 +94,11 @@ def test_retention_scrubs_old_raw_text_in_place_and_keeps_new_text(engine: sa.En
         _exchange(engine, "U1", "c2", age_days=1),
     )
     counts = expire(engine, days=90)
-    assert counts == {"exchanges_scrubbed": 1, "feedback_scrubbed": 1}
+    assert counts == {
+        "exchanges_scrubbed": 1,
+        "feedback_scrubbed": 1,
+        "question_records_deleted": 0,
+    }
     with Session(engine) as session:
         expired, kept = session.get(Exchange, old), session.get(Exchange, new)
         [expired_feedback] = session.exec(select(Feedback).where(Feedback.exchange_id == old)).all()
@@ -106,7 +110,11 @@ def test_retention_scrubs_old_raw_text_in_place_and_keeps_new_text(engine: sa.En
     assert expired.scrubbed_at is not None
     assert "jane@example.org" in kept.question, "recent exchanges keep their raw text"
     assert (action.action, action.selector) == ("retention", "age")
-    assert expire(engine, days=90) == {"exchanges_scrubbed": 0, "feedback_scrubbed": 0}
+    assert expire(engine, days=90) == {
+        "exchanges_scrubbed": 0,
+        "feedback_scrubbed": 0,
+        "question_records_deleted": 0,
+    }
 
 
 @pytest.mark.parametrize("make_store", STORES)
