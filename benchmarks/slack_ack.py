@@ -302,7 +302,9 @@ def main() -> None:
         "ack_p99_ms": round(percentile(acks, 0.99), 1),
         "ack_max_ms": round(max(acks), 1),
         "retry_ack_p99_ms": round(percentile(retries, 0.99), 1),
-        "duplicate_answers": sum(max(0, n - 1) for n in per_event),
+        # Both phases: the burst with Slack's retries, and the restart.
+        "duplicate_answers": sum(max(0, n - 1) for n in per_event)
+        + restart.get("restart_duplicate_answers", 0),
         "missing_answers": sum(1 for n in per_event if n == 0),
         "all_answered_s": round(all_answered_s, 1),
         "ack_p99_ms_under_junk": round(percentile(junk_acks, 0.99), 1),
