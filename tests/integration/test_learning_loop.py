@@ -417,7 +417,7 @@ def test_the_loop_through_every_surface(sample_knowledge: Path, tmp_path: Path, 
             lambda: _pair(bot.engine, slack_pair.id).status == PairStatus.APPROVED, what="Slack"
         )
         # Web review: edit one, approve ten, reject one.
-        auth = {"Authorization": "Bearer tok-1"}
+        auth = {"Authorization": "Bearer tok-1-0123456789abcdef"}
         web_ids = [p.id for p in pairs if p.id != slack_pair.id]
         edited = httpx.patch(
             f"{bot.url}/api/review/pairs/{web_ids[0]}",
