@@ -382,9 +382,20 @@ def test_the_loop_through_every_surface(sample_knowledge: Path, tmp_path: Path, 
             "I'm Jane Doe (jane.doe@example.com): how do I factory reset the Nimbus Hub?"
         )
         bot.event(event)
-        bot.fake.wait_for(lambda: _exchanges(bot.engine), what="the Slack answer")
+        bot.fake.wait_for(
+            lambda: _exchanges(bot.engine) and _exchanges(bot.engine)[0].reply_ts,
+            what="the Slack answer",
+        )
         slack_exchange = _exchanges(bot.engine)[0]
-        bot.interaction(block_action(ACTION_HELPFUL, str(slack_exchange.id)))
+        # Clicked under the answer, in its thread: clicks elsewhere are refused.
+        answer_message = {
+            "type": "message",
+            "ts": slack_exchange.reply_ts,
+            "thread_ts": event["ts"],
+        }
+        bot.interaction(
+            block_action(ACTION_HELPFUL, str(slack_exchange.id), message=answer_message)
+        )
         # Web: twelve questions rated 👍 (enough for a dataset), one 👎 with a correction.
         for topic in TOPICS:
             answer = httpx.post(
