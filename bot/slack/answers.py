@@ -139,10 +139,15 @@ class SlackAnswers:
             log.info("slack.left_for_resume", question_id=question.id)
             return
         with self.delivery.working():
-            if hand_off:
-                await self._hand_off_now(client, question, HANDED_TEXT, "channel policy")
-            else:
-                await self._handle(client, question)
+            try:
+                if hand_off:
+                    await self._hand_off_now(client, question, HANDED_TEXT, "channel policy")
+                else:
+                    await self._handle(client, question)
+            except Exception as error:  # a bug or Slack refusing: an ending, not a limbo
+                log.exception("slack.question_failed", question_id=question.id)
+                failure = f"{type(error).__name__}: {error}"
+                await self._end(question, QuestionState.FAILED, error=failure)
 
     async def resume(self, client: AsyncWebClient, record: QuestionRecord) -> None:
         """A question a dead or stopped server left open: answer it now, editing the

@@ -360,7 +360,13 @@ def build_api(
             )
         except SQLAlchemyError as error:  # the asker still gets the answer
             log.error("web.exchange_not_recorded", error=type(error).__name__)
-        ended(question_id, QuestionState.ANSWERED, exchange_id=exchange_id)
+        if question_id is not None:
+            try:
+                await asyncio.to_thread(
+                    ledger.finish, question_id, QuestionState.ANSWERED, exchange_id=exchange_id
+                )
+            except SQLAlchemyError as error:
+                log.error("web.ledger_unavailable", error=type(error).__name__)
         return ChatResponse(
             conversation_id=question.conversation_id,
             exchange_id=exchange_id,

@@ -104,6 +104,10 @@ def test_dropped_streams_free_their_workers_and_are_kept_as_abandoned(served) ->
     assert all(row.answer.startswith("word") for row in rows), "what was produced is kept"
     assert all(len(row.answer) < len("word ") * TOKENS for row in rows), "it stopped early"
     assert all(not row.abstained for row in rows)
-    with Session(engine) as session:
-        states = [q.state for q in session.exec(select(QuestionRecord)).all()]
-    assert sorted(states) == sorted([QuestionState.ABANDONED] * WORKERS + [QuestionState.ANSWERED])
+    expected = sorted([QuestionState.ABANDONED] * WORKERS + [QuestionState.ANSWERED])
+
+    def states() -> list[QuestionState]:
+        with Session(engine) as session:
+            return sorted(q.state for q in session.exec(select(QuestionRecord)).all())
+
+    wait_for(lambda: states() == expected, f"the questions' endings to be {expected}")
