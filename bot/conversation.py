@@ -379,6 +379,9 @@ class AnswerStream:
 
     def cancel(self) -> None:
         self._cancelled.set()
+        # Nobody awaits a cancelled answer: take its AnswerCancelled so asyncio does not
+        # report it as an error that was never retrieved.
+        self._future.add_done_callback(lambda done: done.cancelled() or done.exception())
 
     def __aiter__(self) -> AnswerStream:
         return self
