@@ -13,7 +13,18 @@ from haystack.dataclasses import ByteStream
 logger = logging.getLogger(__name__)
 
 # Splitter bookkeeping that means nothing once a chunk is stored.
-_TRANSIENT_META = ("split_idx_start", "_split_overlap", "header", "parent_headers", "split_id")
+# Splitter bookkeeping, and the fetcher's `content_type`: Haystack's Document.to_dict
+# keeps a meta key named like a legacy Document field nested under "meta", which
+# Weaviate stores as an object property its gRPC search then refuses to return
+# ("creating primitive value for meta"), failing every query of the collection.
+_TRANSIENT_META = (
+    "split_idx_start",
+    "_split_overlap",
+    "header",
+    "parent_headers",
+    "split_id",
+    "content_type",
+)
 
 
 @component
@@ -85,10 +96,11 @@ class ChunkAnnotator:
         for document in kept:
             headers = [*document.meta.get("parent_headers", []), document.meta.get("header")]
             section = " > ".join(h for h in headers if h)
+            # Nested objects are dropped for the same reason.
             chunk_meta = {
                 key: value
                 for key, value in document.meta.items()
-                if key not in _TRANSIENT_META and key != "file_path"
+                if key not in _TRANSIENT_META and key != "file_path" and not isinstance(value, dict)
             }
             index = len(annotated)
             chunk_meta.update(meta)

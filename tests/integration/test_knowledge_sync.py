@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -13,7 +15,7 @@ from sqlmodel import select
 
 from knowledge.retrieval import build_retrieval_pipeline, retrieve
 from knowledge.sources import SourcesFileError, load_sources
-from knowledge.stores import PersistentInMemoryDocumentStore
+from knowledge.stores import PersistentInMemoryDocumentStore, open_weaviate_store
 from knowledge.sync import KnowledgeSync
 from supportbot import db
 from supportbot.models import SyncRun
@@ -64,11 +66,44 @@ def engine(tmp_path: Path) -> Iterator[sa.Engine]:
     engine.dispose()
 
 
-def make_sync(workspace: Path, engine: sa.Engine) -> tuple[KnowledgeSync, Settings]:
-    settings = Settings(data_dir=workspace / "data")
-    store = PersistentInMemoryDocumentStore(workspace / "data" / "store.json")
-    fetcher = LinkContentFetcher(raise_on_failure=True, retry_attempts=0, timeout=5)
-    return KnowledgeSync(settings, store, engine=engine, fetcher=fetcher), settings
+WEAVIATE_URL = os.environ.get("WEAVIATE_URL")
+MakeSync = Callable[[], tuple[KnowledgeSync, Settings]]
+
+
+@pytest.fixture(
+    params=[
+        "memory",
+        pytest.param(
+            "weaviate",
+            marks=[
+                pytest.mark.weaviate,
+                pytest.mark.skipif(not WEAVIATE_URL, reason="WEAVIATE_URL is not set"),
+            ],
+        ),
+    ]
+)
+def store_kind(request: pytest.FixtureRequest) -> str:
+    """Tests using this run on the embedded store and on a real Weaviate server."""
+    return request.param
+
+
+@pytest.fixture
+def make_sync(
+    workspace: Path, engine: sa.Engine, store_kind: str
+) -> Callable[[], tuple[KnowledgeSync, Settings]]:
+    """A new sync (a new process' worth of state) over the same store each call."""
+    collection = f"Sync{uuid.uuid4().hex[:10]}"
+
+    def make() -> tuple[KnowledgeSync, Settings]:
+        settings = Settings(data_dir=workspace / "data")
+        if store_kind == "weaviate":
+            store = open_weaviate_store(WEAVIATE_URL, collection=collection)
+        else:
+            store = PersistentInMemoryDocumentStore(workspace / "data" / "store.json")
+        fetcher = LinkContentFetcher(raise_on_failure=True, retry_attempts=0, timeout=5)
+        return KnowledgeSync(settings, store, engine=engine, fetcher=fetcher), settings
+
+    return make
 
 
 def search(syncer: KnowledgeSync, settings: Settings, query: str, top_k: int = 3) -> list:
@@ -83,9 +118,9 @@ def by_source_id(syncer: KnowledgeSync) -> dict[str, list]:
 
 
 def test_first_sync_indexes_every_format_feed_and_page(
-    workspace: Path, engine: sa.Engine, site: LocalSite
+    workspace: Path, engine: sa.Engine, site: LocalSite, make_sync: MakeSync
 ) -> None:
-    syncer, _settings = make_sync(workspace, engine)
+    syncer, _settings = make_sync()
     reports = {r.source: r for r in syncer.sync(load_sources(workspace / "sources.yaml"))}
 
     assert reports["zephyr-manual"].added == 5
@@ -137,30 +172,31 @@ def test_first_sync_indexes_every_format_feed_and_page(
 
 
 def test_unchanged_resync_embeds_nothing_and_survives_a_restart(
-    workspace: Path, engine: sa.Engine
+    workspace: Path, engine: sa.Engine, make_sync: MakeSync, store_kind: str
 ) -> None:
     sources = load_sources(workspace / "sources.yaml")
-    first, _ = make_sync(workspace, engine)
+    first, _ = make_sync()
     first.sync(sources)
     count = first.store.count_documents()
 
     # A new process: the store comes back from disk.
-    second, _ = make_sync(workspace, engine)
+    second, _ = make_sync()
     assert second.store.count_documents() == count
     store_file = workspace / "data" / "store.json"
-    written_at = store_file.stat().st_mtime_ns
+    written_at = store_file.stat().st_mtime_ns if store_kind == "memory" else None
     reports = second.sync(sources)
     assert sum(r.chunks_embedded for r in reports) == 0
     assert sum(r.unchanged for r in reports) == 8
     assert second.store.count_documents() == count
-    assert store_file.stat().st_mtime_ns == written_at, "nothing changed, nothing rewritten"
+    if written_at is not None:
+        assert store_file.stat().st_mtime_ns == written_at, "nothing changed, nothing rewritten"
 
 
 def test_edit_delete_and_break_are_updated_removed_and_reported(
-    workspace: Path, engine: sa.Engine
+    workspace: Path, engine: sa.Engine, make_sync: MakeSync
 ) -> None:
     sources = load_sources(workspace / "sources.yaml")
-    syncer, settings = make_sync(workspace, engine)
+    syncer, settings = make_sync()
     syncer.sync(sources)
     old_warranty = by_source_id(syncer)["zephyr-manual:warranty.txt"]
 
@@ -194,10 +230,10 @@ def test_edit_delete_and_break_are_updated_removed_and_reported(
 
 
 def test_a_dead_feed_changes_nothing_and_is_reported(
-    workspace: Path, engine: sa.Engine, site: LocalSite
+    workspace: Path, engine: sa.Engine, site: LocalSite, make_sync: MakeSync
 ) -> None:
     sources = load_sources(workspace / "sources.yaml")
-    syncer, _ = make_sync(workspace, engine)
+    syncer, _ = make_sync()
     syncer.sync(sources)
     before = by_source_id(syncer)
 
@@ -213,10 +249,10 @@ def test_a_dead_feed_changes_nothing_and_is_reported(
 
 
 def test_a_feed_entry_that_disappears_loses_its_chunks(
-    workspace: Path, engine: sa.Engine, site: LocalSite
+    workspace: Path, engine: sa.Engine, site: LocalSite, make_sync: MakeSync
 ) -> None:
     sources = load_sources(workspace / "sources.yaml")
-    syncer, _ = make_sync(workspace, engine)
+    syncer, _ = make_sync()
     syncer.sync(sources)
     feed = FEED.format(base=site.base)
     start = feed.index("<item><title>Zephyr app 1.9")
@@ -247,17 +283,17 @@ def test_invalid_sources_files_are_clear_errors(tmp_path: Path, text: str, messa
         load_sources(path)
 
 
-def test_a_missing_folder_is_reported_not_fatal(tmp_path: Path, engine: sa.Engine) -> None:
+def test_a_missing_folder_is_reported_not_fatal(tmp_path: Path, make_sync: MakeSync) -> None:
     (tmp_path / "sources.yaml").write_text(
         "sources:\n  - {name: gone, kind: manual, type: folder, path: nowhere}\n", encoding="utf-8"
     )
-    syncer, _ = make_sync(tmp_path, engine)
+    syncer, _ = make_sync()  # tmp_path is the workspace
     [report] = syncer.sync(load_sources(tmp_path / "sources.yaml"))
     assert report.failed == 1
     assert "folder not found" in report.errors[0]["error"]
 
 
-def test_a_heading_only_document_is_indexed_not_failed(tmp_path: Path, engine: sa.Engine) -> None:
+def test_a_heading_only_document_is_indexed_not_failed(tmp_path: Path, make_sync: MakeSync) -> None:
     (tmp_path / "docs").mkdir()
     (tmp_path / "docs" / "arc.md").write_text(
         "# Connecting with an HDMI ARC cable\n", encoding="utf-8"
@@ -266,7 +302,7 @@ def test_a_heading_only_document_is_indexed_not_failed(tmp_path: Path, engine: s
     (tmp_path / "sources.yaml").write_text(
         "sources:\n  - {name: docs, kind: manual, type: folder, path: docs}\n", encoding="utf-8"
     )
-    syncer, _ = make_sync(tmp_path, engine)
+    syncer, _ = make_sync()  # tmp_path is the workspace
     [report] = syncer.sync(load_sources(tmp_path / "sources.yaml"))
     assert (report.added, report.failed) == (1, 1)
     assert report.errors[0]["item"] == "docs:empty.md"
