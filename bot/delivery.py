@@ -18,6 +18,7 @@ import socket
 import uuid
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from datetime import timedelta
+from typing import Any
 
 import sqlalchemy as sa
 import structlog
@@ -40,6 +41,13 @@ log = structlog.stdlib.get_logger(__name__)
 Resumer = Callable[[QuestionRecord], Awaitable[None]]
 
 
+def claim_keys(connection: sa.Connection, keys: Sequence[str]) -> None:
+    """Claim `keys` in the caller's transaction; raises IntegrityError when one was
+    claimed before (the primary key makes it atomic on SQLite and PostgreSQL alike)."""
+    for key in dict.fromkeys(key[:64] for key in keys if key):
+        connection.execute(sa.insert(SlackEvent).values(event_id=key))
+
+
 def replica_name() -> str:
     return f"{socket.gethostname()[:64]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
@@ -52,14 +60,13 @@ class Ledger:
         self.replica_id = replica_id
         self.stale_after = timedelta(seconds=stale_after_s)
 
-    def receive(self, question: QuestionRecord, claim_keys: Sequence[str] = ()) -> int | None:
-        """Record a new question owned by this replica; None when one of `claim_keys`
-        was claimed before (a retry or the same message as another event)."""
+    def receive(self, question: QuestionRecord, keys: Sequence[str] = ()) -> int | None:
+        """Record a new question owned by this replica; None when one of `keys` was
+        claimed before (a retry or the same message as another event)."""
         question.owner = self.replica_id
         try:
             with Session(self.engine) as session:
-                for key in dict.fromkeys(k[:64] for k in claim_keys if k):
-                    session.add(SlackEvent(event_id=key))
+                claim_keys(session.connection(), keys)
                 session.add(question)
                 session.commit()
                 return question.id
@@ -260,6 +267,19 @@ class Delivery:
                 log.error("delivery.database_unavailable", error=type(error).__name__)
             await asyncio.sleep(self.settings.delivery_heartbeat_s)
 
+    async def update(
+        self, change: Callable[..., object], question_id: int | None, *args: Any, **kwargs: Any
+    ) -> None:
+        """One ledger change (`ledger.start`, `.replied`, `.finish`) off the event loop.
+        A database outage is logged, not raised: the asker's answer matters more than
+        its bookkeeping. Untracked questions (`question_id` None) are skipped."""
+        if question_id is None:
+            return
+        try:
+            await asyncio.to_thread(change, question_id, *args, **kwargs)
+        except SQLAlchemyError as error:
+            log.error("delivery.ledger_unavailable", error=type(error).__name__)
+
     async def resume_orphans(self) -> int:
         """Take over and answer what dead replicas left; returns how many were taken."""
         if not self.accepting:
@@ -291,10 +311,5 @@ class Delivery:
             await resumer(question)
         except Exception as error:
             log.exception("delivery.resume_failed", question_id=question.id)
-            assert question.id is not None
-            await asyncio.to_thread(
-                self.ledger.finish,
-                question.id,
-                QuestionState.FAILED,
-                error=f"{type(error).__name__}: {error}",
-            )
+            failure = f"{type(error).__name__}: {error}"
+            await self.update(self.ledger.finish, question.id, QuestionState.FAILED, error=failure)

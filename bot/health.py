@@ -110,7 +110,7 @@ class Health:
         return "ok"
 
     async def _llm(self) -> str:
-        if not self.settings.llm_configured or self.conversation.uses_store is False:
+        if not self.settings.llm_configured or not self.conversation.uses_store:
             return "not configured (answers with excerpts)"
         base = (self.settings.llm_base_url or "https://api.openai.com/v1").rstrip("/")
         key = self.settings.llm_api_key.get_secret_value() if self.settings.llm_api_key else ""

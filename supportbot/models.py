@@ -23,6 +23,9 @@ SQLModel.metadata.naming_convention = {
 }
 
 
+MAX_ID = 2**63 - 1  # ids are 64-bit integers: a larger one is never ours (and overflows)
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 

@@ -13,7 +13,6 @@ import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
 
 import structlog
 from slack_sdk.errors import SlackApiError, SlackRequestError
@@ -185,7 +184,7 @@ class SlackAnswers:
                 await self._end(question, QuestionState.WAITING)
                 return
             question.scope = decision.scope
-        await self._ledger(self.delivery.ledger.start, question.id, question.scope.label)
+        await self.delivery.update(self.delivery.ledger.start, question.id, question.scope.label)
         await self._show_working(client, question)
         cancelled = False
         try:
@@ -204,19 +203,9 @@ class SlackAnswers:
         exchange_id: int | None = None,
         error: str | None = None,
     ) -> None:
-        await self._ledger(
+        await self.delivery.update(
             self.delivery.ledger.finish, question.id, state, exchange_id=exchange_id, error=error
         )
-
-    async def _ledger(
-        self, function: Callable[..., object], question_id: int | None, *args: Any, **kwargs: Any
-    ) -> None:
-        if question_id is None:
-            return
-        try:
-            await asyncio.to_thread(function, question_id, *args, **kwargs)
-        except SQLAlchemyError as error:
-            log.error("slack.ledger_unavailable", error=type(error).__name__)
 
     async def _hand_off_now(
         self, client: AsyncWebClient, question: Question, told: str, error: str
@@ -224,19 +213,14 @@ class SlackAnswers:
         """Tell the asker a person will take it, record that, and hand it off."""
         text = clean_text(question.text)
         answer = Answer(told, [], "abstained", question=text, standalone_question=text)
-        exchange_id = await self._record(answer, question, 0.0, error)
         writer = self._writer(client, question, streaming=False)
-        reply_ts = await writer.finish(answer, exchange_id, None)
-        if reply_ts and exchange_id is not None:
-            await asyncio.to_thread(self.conversation.set_reply_ts, exchange_id, reply_ts)
-        if exchange_id is not None:
-            await self.hand_off(client, exchange_id, requested_by=None)
+        exchange_id = await self._deliver(client, question, writer, answer, 0.0, error, True)
         await self._stop_working(client, question)
         await self._end(question, QuestionState.HANDED_OFF, exchange_id, error)
 
     def _writer(self, client: AsyncWebClient, question: Question, streaming: bool) -> AnswerWriter:
         async def started(ts: str) -> None:
-            await self._ledger(self.delivery.ledger.replied, question.id, ts)
+            await self.delivery.update(self.delivery.ledger.replied, question.id, ts)
 
         # A resumed question edits the message its first attempt had started.
         streaming = streaming and question.reply_ts is None
@@ -277,20 +261,41 @@ class SlackAnswers:
             error = f"{type(failure).__name__}: {failure}"
             answer = Answer(FAILED_TEXT, [], "abstained", question=text, standalone_question=text)
         total_ms = (time.perf_counter() - started) * 1000
+        handing = answer.abstained and self.settings.slack_auto_handoff
+        exchange_id = await self._deliver(
+            client, question, writer, answer, total_ms, error, handing, scoped=True
+        )
+        state = QuestionState.FAILED if error else QuestionState.ANSWERED
+        if handing and exchange_id is not None:
+            state = QuestionState.HANDED_OFF
+        await self._end(question, state, exchange_id, error)
+
+    async def _deliver(
+        self,
+        client: AsyncWebClient,
+        question: Question,
+        writer: AnswerWriter,
+        answer: Answer,
+        total_ms: float,
+        error: str | None,
+        hand_off: bool,
+        scoped: bool = False,
+    ) -> int | None:
+        """Record the answer, complete its message (with the product it was scoped to,
+        when `scoped`), and hand the exchange to a person when asked; its id."""
         exchange_id = await self._record(answer, question, total_ms, error)
+        scope = question.scope
         reply_ts = await writer.finish(
             answer,
             exchange_id,
-            question.scope.display,
-            change=self.can_change_product(question.scope),
+            scope.display if scoped else None,
+            change=scoped and self.can_change_product(scope),
         )
         if reply_ts and exchange_id is not None:
             await asyncio.to_thread(self.conversation.set_reply_ts, exchange_id, reply_ts)
-        state = QuestionState.FAILED if error else QuestionState.ANSWERED
-        if answer.abstained and self.settings.slack_auto_handoff and exchange_id is not None:
+        if hand_off and exchange_id is not None:
             await self.hand_off(client, exchange_id, requested_by=None)
-            state = QuestionState.HANDED_OFF
-        await self._end(question, state, exchange_id, error)
+        return exchange_id
 
     async def _record(
         self, answer: Answer, question: Question, total_ms: float, error: str | None

@@ -20,6 +20,7 @@ from markdown_it import MarkdownIt
 from slackify_markdown.slackify import SlackifyMarkdown
 
 from knowledge.answering import Answer, Citation
+from supportbot.models import MAX_ID
 
 log = structlog.stdlib.get_logger(__name__)
 
@@ -175,7 +176,6 @@ def product_picker(question: str, products: list[str], prompt: str) -> list[Bloc
     return picker
 
 
-MAX_ID = 2**63 - 1  # a database id: larger is never ours
 INPUT_LIMIT = 3000  # characters of a modal's text input (Slack's limit; checked again here)
 _ID = re.compile(r"[0-9]{1,19}")  # ASCII only: int() also takes other scripts
 

@@ -15,16 +15,15 @@ from datetime import timedelta
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from bot.delivery import claim_keys
 from supportbot.models import SlackEvent, utcnow
 
 
 def claim(engine: Engine, keys: Iterable[str]) -> bool:
     """True if every key was unclaimed (and now is claimed); False for a repeat."""
-    keys = [key[:64] for key in keys if key]
     try:
         with engine.begin() as connection:
-            for key in keys:
-                connection.execute(sa.insert(SlackEvent).values(event_id=key))
+            claim_keys(connection, list(keys))
     except sa.exc.IntegrityError:
         return False
     return True

@@ -12,7 +12,7 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterable, Callable
+from collections.abc import AsyncIterable, Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, Literal, ParamSpec, TypeVar
@@ -31,7 +31,7 @@ from bot.scoping import Scoper
 from bot.slack.handoff import handoff_text
 from bot.web.guard import Guard
 from knowledge.answering import MAX_QUESTION_CHARS, Answer, Citation, Turn
-from supportbot.models import QuestionRecord, QuestionState, Rating, Surface
+from supportbot.models import MAX_ID, QuestionRecord, QuestionState, Rating, Surface
 from supportbot.settings import Settings
 
 if TYPE_CHECKING:
@@ -47,7 +47,6 @@ CONVERSATION_PATTERN = r"^web-[0-9a-f]{32}$"
 P = ParamSpec("P")
 T = TypeVar("T")
 EMAIL = re.compile(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+")
-MAX_ID = 2**63 - 1  # larger is never one of our ids (and overflows the database)
 
 
 def no_lone_surrogates(text: str) -> str:
@@ -222,21 +221,34 @@ def build_api(
             log.error("web.ledger_unavailable", error=type(error).__name__)
             return None
 
-    def ended(question_id: int | None, state: QuestionState, **details: Any) -> None:
-        """Record how the question ended, off the request: it must happen even when the
-        request itself is being cancelled (a dropped stream)."""
-        if question_id is None:
-            return
+    def record(
+        answer: Answer,
+        scope: Scope,
+        conversation_id: str | None,
+        started: float,
+        error: str | None = None,
+    ) -> int:
+        """Store a web exchange (blocking); raises SQLAlchemyError when the database is down."""
+        return conversation.record(
+            answer,
+            Surface.WEB,
+            total_ms=(time.perf_counter() - started) * 1000,
+            error=error,
+            scope=scope,
+            conversation_id=conversation_id,
+            channel_id=WEB_CHANNEL,
+        )
 
-        def write() -> None:
-            try:
-                ledger.finish(question_id, state, **details)
-            except SQLAlchemyError as error:
-                log.error("web.ledger_unavailable", error=type(error).__name__)
-
-        task = asyncio.get_running_loop().create_task(asyncio.to_thread(write))
+    def off_the_request(work: Coroutine[Any, Any, None]) -> None:
+        """Run `work` as its own task: it must finish even when the request that started
+        it is being cancelled (a dropped stream), so it cannot be awaited there."""
+        task = asyncio.get_running_loop().create_task(work)
         background.add(task)
         task.add_done_callback(background.discard)
+
+    def ended(question_id: int | None, state: QuestionState, **details: Any) -> None:
+        """Record how the question ended, off the request."""
+        off_the_request(delivery.update(ledger.finish, question_id, state, **details))
 
     def abandoned(
         question: Prepared, question_id: int | None, partial: str, started: float
@@ -245,51 +257,44 @@ def build_api(
         (its own answer mode: not an abstention, never harvested, never rated)."""
         answer = Answer(partial, [], "abandoned", question.text, question.text)  # type: ignore[arg-type]
 
-        def write() -> None:
+        async def keep() -> None:
             try:
-                exchange_id = conversation.record(
+                exchange_id = await asyncio.to_thread(
+                    record,
                     answer,
-                    Surface.WEB,
-                    total_ms=(time.perf_counter() - started) * 1000,
-                    error="abandoned: the client disconnected mid-answer",
-                    scope=question.scope,
-                    conversation_id=question.conversation_id,
-                    channel_id=WEB_CHANNEL,
+                    question.scope,
+                    question.conversation_id,
+                    started,
+                    "abandoned: the client disconnected mid-answer",
                 )
-                if question_id is not None:
-                    ledger.finish(question_id, QuestionState.ABANDONED, exchange_id=exchange_id)
             except SQLAlchemyError as error:
                 log.error("web.exchange_not_recorded", error=type(error).__name__)
+                return
+            await delivery.update(
+                ledger.finish, question_id, QuestionState.ABANDONED, exchange_id=exchange_id
+            )
 
-        task = asyncio.get_running_loop().create_task(asyncio.to_thread(write))
-        background.add(task)
-        task.add_done_callback(background.discard)
+        off_the_request(keep())
         log.info("web.stream_abandoned", produced_chars=len(partial))
 
-    async def resume(record: QuestionRecord) -> None:
+    async def resume(question: QuestionRecord) -> None:
         """A web question a dead server left: answer and record it in its conversation
         (the page shows it when the visitor comes back), or mark it failed if too old."""
-        assert record.id is not None
-        if delivery.too_old(record):
-            ledger.finish(record.id, QuestionState.FAILED, error="not answered in time")
+        if delivery.too_old(question):
+            failure = "not answered in time"
+            await delivery.update(ledger.finish, question.id, QuestionState.FAILED, error=failure)
             return
-        scope = Scope.from_label(record.scope)
-        history = await asyncio.to_thread(conversation.history, record.conversation_id or "")
+        scope = Scope.from_label(question.scope)
+        history = await asyncio.to_thread(conversation.history, question.conversation_id or "")
         started = time.perf_counter()
         answer = await asyncio.get_running_loop().run_in_executor(
-            pool, lambda: conversation.answer(record.text, history=history, scope=scope)
+            pool, lambda: conversation.answer(question.text, history=history, scope=scope)
         )
         exchange_id = await asyncio.to_thread(
-            conversation.record,
-            answer,
-            Surface.WEB,
-            total_ms=(time.perf_counter() - started) * 1000,
-            scope=scope,
-            conversation_id=record.conversation_id,
-            channel_id=WEB_CHANNEL,
+            record, answer, scope, question.conversation_id, started
         )
         await asyncio.to_thread(
-            ledger.finish, record.id, QuestionState.ANSWERED, exchange_id=exchange_id
+            ledger.finish, question.id, QuestionState.ANSWERED, exchange_id=exchange_id
         )
 
     delivery.resumers[Surface.WEB] = resume
@@ -350,23 +355,13 @@ def build_api(
         exchange_id = None
         try:
             exchange_id = await asyncio.to_thread(
-                conversation.record,
-                answer,
-                Surface.WEB,
-                total_ms=(time.perf_counter() - started) * 1000,
-                scope=question.scope,
-                conversation_id=question.conversation_id,
-                channel_id=WEB_CHANNEL,
+                record, answer, question.scope, question.conversation_id, started
             )
         except SQLAlchemyError as error:  # the asker still gets the answer
             log.error("web.exchange_not_recorded", error=type(error).__name__)
-        if question_id is not None:
-            try:
-                await asyncio.to_thread(
-                    ledger.finish, question_id, QuestionState.ANSWERED, exchange_id=exchange_id
-                )
-            except SQLAlchemyError as error:
-                log.error("web.ledger_unavailable", error=type(error).__name__)
+        await delivery.update(
+            ledger.finish, question_id, QuestionState.ANSWERED, exchange_id=exchange_id
+        )
         return ChatResponse(
             conversation_id=question.conversation_id,
             exchange_id=exchange_id,

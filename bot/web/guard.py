@@ -25,6 +25,11 @@ PAGE_TOKEN_TTL_S = 12 * 3600
 API_KEY_HEADER = "X-API-Key"
 
 
+def key_matches(given: str, key: str | None) -> bool:
+    """Whether `given` is the API key (in constant time); False when none is set."""
+    return bool(key) and bool(given) and hmac.compare_digest(given.encode(), key.encode())
+
+
 class Guard:
     def __init__(self, settings: Settings) -> None:
         self.api_key = settings.web_api_key.get_secret_value() if settings.web_api_key else None
@@ -54,8 +59,7 @@ class Guard:
     def authorize(self, request: Request) -> None:
         if self.api_key is None:
             return
-        key = request.headers.get(API_KEY_HEADER, "")
-        if key and hmac.compare_digest(key, self.api_key):
+        if key_matches(request.headers.get(API_KEY_HEADER, ""), self.api_key):
             return
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
         if scheme.lower() == "bearer" and self._valid_page_token(token):

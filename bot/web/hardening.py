@@ -11,13 +11,11 @@
 
 from __future__ import annotations
 
-import hmac
-
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bot.web.guard import API_KEY_HEADER
+from bot.web.guard import API_KEY_HEADER, key_matches
 from bot.web.page import REVIEW_CSP
 
 NOT_A_PAGE_CSP = "default-src 'none'; frame-ancestors 'none'"
@@ -58,5 +56,4 @@ class Hardening:
         await self.app(scope, receive, send_hardened)
 
     def _has_key(self, scope: Scope) -> bool:
-        given = Headers(scope=scope).get(API_KEY_HEADER, "")
-        return bool(given) and hmac.compare_digest(given.encode(), (self.api_key or "").encode())
+        return key_matches(Headers(scope=scope).get(API_KEY_HEADER, ""), self.api_key)

@@ -23,13 +23,13 @@ from bot.conversation import Conversation
 from bot.web.api import MAX_BODY_BYTES, Id, no_lone_surrogates, run_db
 from finetune_data.curation import CurationError, decide, edit, list_pairs, mark
 from finetune_data.history import as_dict, history
-from supportbot.models import Exchange, PairKind, PairStatus, QAPair
+from supportbot.models import MAX_ID, Exchange, PairKind, PairStatus, QAPair
 from supportbot.settings import Settings
 
 log = structlog.stdlib.get_logger(__name__)
 
 FAILED_SIGN_INS_PER_MINUTE = 10
-PairId = Annotated[int, FastAPIPath(ge=1, le=2**63 - 1)]
+PairId = Annotated[int, FastAPIPath(ge=1, le=MAX_ID)]
 Text = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=4000),
