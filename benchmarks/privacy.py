@@ -1,6 +1,6 @@
 """Privacy: what the learning loop lets through, and what the scrubber mangles.
 
-1. The seeded privacy corpus of the tests (tests/integration/privacy_corpus.py: personal
+1. The seeded privacy corpus of the tests (tests/support/privacy_corpus.py: personal
    strings of every kind in questions, echoed answers, comments, corrections, lead-typed
    text, imports and stored sources) runs through the whole loop on the sample
    knowledge: harvest, curation, import, export, then clean questions from another
@@ -31,9 +31,6 @@ os.environ.setdefault("HAYSTACK_TELEMETRY_ENABLED", "False")
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests" / "integration"))
-
-from privacy_corpus import CORPUS, run_loop  # noqa: E402
 
 from benchmarks._common import machine_summary, write_results  # noqa: E402
 from finetune_data.harvest import sentence_embedder  # noqa: E402
@@ -43,6 +40,7 @@ from knowledge.stores import PersistentInMemoryDocumentStore  # noqa: E402
 from knowledge.sync import KnowledgeSync  # noqa: E402
 from supportbot import db  # noqa: E402
 from supportbot.settings import Settings  # noqa: E402
+from tests.support.privacy_corpus import CORPUS, run_loop  # noqa: E402
 
 
 def loop_figures() -> dict[str, object]:

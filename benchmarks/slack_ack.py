@@ -10,7 +10,7 @@ answers and counts, per question, how many were posted.
 Junk phase: 8 unsigned 25 MiB bodies (half with a Content-Length, half chunked) are
 being sent while another 50 events arrive; their acks are timed again.
 
-Restart phase: a server process (tests/integration/served_process.py) gets 50 events,
+Restart phase: a server process (tests/support/served_process.py) gets 50 events,
 is SIGKILLed while all 50 are in flight, and a new one starts on the same database;
 Slack's retries of the 50 arrive at the new one. Every question must be answered,
 none twice.
@@ -40,18 +40,18 @@ from urllib.parse import urlsplit
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HAYSTACK_TELEMETRY_ENABLED", "False")
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "integration")]
+sys.path[:0] = [str(ROOT)]
 
 import httpx  # noqa: E402
-from app_server import free_port  # noqa: E402
-from served_process import SIGNING_SECRET, ServedProcess, slow_answerer  # noqa: E402
-from slack_fake import fake_slack  # noqa: E402
-from slack_harness import envelope, mention_event, serve_app  # noqa: E402
 from slack_sdk.signature import SignatureVerifier  # noqa: E402
 
 from benchmarks._common import machine_summary, write_results  # noqa: E402
 from supportbot.logs import configure_logging  # noqa: E402
 from supportbot.settings import Settings  # noqa: E402
+from tests.support.app_server import free_port  # noqa: E402
+from tests.support.served_process import SIGNING_SECRET, ServedProcess, slow_answerer  # noqa: E402
+from tests.support.slack_fake import fake_slack  # noqa: E402
+from tests.support.slack_harness import envelope, mention_event, serve_app  # noqa: E402
 
 JUNK_BODIES = 8
 JUNK_BYTES = 25 * 1024 * 1024
@@ -201,7 +201,7 @@ def serve(answer_s: float, slack_api_url: str) -> None:
     with tempfile.TemporaryDirectory() as scratch:
         settings = Settings(data_dir=Path(scratch), database_url=f"sqlite:///{scratch}/bench.db")
         answerer = slow_answerer(answer_s)
-        with serve_app(settings, slack_api_url, answerer) as (url, settings, _engine):
+        with serve_app(settings, slack_api_url, answerer) as (url, settings, _engine, _activity):
             ready = {
                 "url": url,
                 "secret": settings.slack_signing_secret.get_secret_value(),

@@ -12,7 +12,6 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 import sqlalchemy as sa
@@ -20,8 +19,11 @@ import structlog
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from finetune_data.curation import store_indexer
 from knowledge.answering import Answer, AnswerCancelled, AnsweringService, Turn
 from knowledge.exchanges import record_exchange
+from knowledge.scope import Scope
+from knowledge.stores import open_document_store
 from supportbot.db import session_scope
 from supportbot.models import Exchange, Feedback, Rating, Surface
 from supportbot.registry import active_model_id
@@ -42,66 +44,6 @@ class Answerer(Protocol):
         filters: dict[str, Any] | None,
         on_token: Callable[[str], None] | None,
     ) -> Answer: ...
-
-
-@dataclass(frozen=True)
-class Scope:
-    """What a question is answered from: source kinds, tags and products."""
-
-    kinds: tuple[str, ...] = ()
-    tags: tuple[str, ...] = ()
-    products: tuple[str, ...] = ()
-
-    @property
-    def filters(self) -> dict[str, Any] | None:
-        conditions = [
-            {"field": f"meta.{field}", "operator": "in", "value": list(values)}
-            for field, values in (
-                ("kind", self.kinds),
-                ("tags", self.tags),
-                ("product", self.products),
-            )
-            if values
-        ]
-        if not conditions:
-            return None
-        return {"operator": "AND", "conditions": conditions}
-
-    @property
-    def label(self) -> str | None:
-        """Readable form stored on the exchange, e.g. "product: Nimbus Hub · kind: manual"."""
-        parts = [
-            f"{name}: {', '.join(values)}"
-            for name, values in (
-                ("product", self.products),
-                ("kind", self.kinds),
-                ("tags", self.tags),
-            )
-            if values
-        ]
-        return " · ".join(parts) or None
-
-    @property
-    def display(self) -> str | None:
-        """What the asker sees: "Galaxy S10" or "Galaxy S10 · kind: manual"."""
-        parts = [", ".join(self.products)] if self.products else []
-        others = (("kind", self.kinds), ("tags", self.tags))
-        parts += [f"{name}: {', '.join(values)}" for name, values in others if values]
-        return " · ".join(parts) or None
-
-    @classmethod
-    def from_label(cls, label: str | None) -> Scope:
-        """The scope a stored label describes (the inverse of `label`)."""
-        values: dict[str, tuple[str, ...]] = {}
-        for part in (label or "").split(" · "):
-            name, _, listed = part.partition(": ")
-            field = {"product": "products", "kind": "kinds", "tags": "tags"}.get(name)
-            if field and listed:
-                values[field] = tuple(v for v in listed.split(", ") if v)
-        return cls(**values)
-
-    def with_products(self, products: tuple[str, ...]) -> Scope:
-        return Scope(kinds=self.kinds, tags=self.tags, products=products)
 
 
 class Conversation:
@@ -158,16 +100,12 @@ class Conversation:
         if self._answerer is not None:
             return None
         if self._indexer is None:
-            from finetune_data.curation import store_indexer
-
             self._indexer = store_indexer(self.settings, self._answering_service().store)
         return self._indexer
 
     def _answering_service(self) -> AnsweringService:
         with self._service_lock:
             if self._service is None:
-                from knowledge.stores import open_document_store
-
                 started = time.perf_counter()
                 self._service = AnsweringService(self.settings, open_document_store(self.settings))
                 log.info("answering.ready", load_s=round(time.perf_counter() - started, 2))
@@ -191,7 +129,7 @@ class Conversation:
             surface,
             total_ms=total_ms,
             error=error,
-            scope=scope.label if scope else None,
+            scope=scope.stored() if scope else None,
             **context,
         )
 
@@ -239,7 +177,7 @@ class Conversation:
                 .order_by(col(Exchange.id).desc())
                 .limit(1)
             ).all()
-        return Scope.from_label(labels[0]).products if labels else ()
+        return Scope.from_stored(labels[0]).products if labels else ()
 
     def history(self, conversation_id: str, limit: int = 6) -> list[Turn]:
         """Earlier questions and answers of a conversation, oldest first."""

@@ -73,7 +73,7 @@ class Ledger:
         except IntegrityError:
             return None
 
-    def start(self, question_id: int, scope: str | None) -> None:
+    def start(self, question_id: int, scope: dict[str, Any] | None) -> None:
         self._update(question_id, state=QuestionState.ANSWERING, scope=scope, scope_chosen=True)
 
     def replied(self, question_id: int, reply_ts: str) -> None:

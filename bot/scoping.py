@@ -15,8 +15,9 @@ from dataclasses import dataclass
 import structlog
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.conversation import Conversation, Scope
+from bot.conversation import Conversation
 from knowledge.products import ProductCatalog, load_catalog
+from knowledge.scope import Scope
 from knowledge.sources import SourcesFileError, resolve_sources_file
 from supportbot.settings import Settings
 

@@ -10,8 +10,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from haystack import Document
 
 from finetune_data import facts
+from knowledge.scope import Scope
 from supportbot.models import QAPair
 
 NEAR_DUPLICATE = 0.9  # cosine of question embeddings
@@ -65,7 +67,6 @@ def contradictions(pairs: Sequence[QAPair], embed: Embed) -> list[tuple[QAPair, 
 
 def embed_with(embedder: Any) -> Embed:
     """An Embed from a warmed-up Haystack document embedder."""
-    from haystack import Document
 
     def embed(texts: Sequence[str]) -> np.ndarray:
         documents = embedder.run([Document(content=t) for t in texts])["documents"]
@@ -84,6 +85,5 @@ def _disagreement(first: QAPair, second: QAPair) -> str | None:
 
 
 def _product(pair: QAPair) -> str | None:
-    from finetune_data.curation import scoped_product
 
-    return scoped_product(pair.scope)
+    return Scope.from_stored(pair.scope).product

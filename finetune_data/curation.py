@@ -16,18 +16,22 @@ the pair's history (`pair_event`).
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Callable
 from typing import Any
 
 import structlog
 from haystack import Document
+from haystack.document_stores.types import DuplicatePolicy
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from finetune_data.conflicts import ConflictCheck, conflict_check, embed_with
 from finetune_data.history import record
 from finetune_data.scrub import Scrubber, shared_scrubber, unscrubbed
+from knowledge.documents import DocumentKind
+from knowledge.embedders import build_document_embedder
+from knowledge.scope import Scope
+from knowledge.stores import open_document_store, persist
 from supportbot.db import session_scope
 from supportbot.models import PairKind, PairStatus, QAPair, utcnow
 
@@ -228,9 +232,9 @@ def verified_answer_document(pair: QAPair) -> Document:
             "source": "verified-answers",
             "source_id": f"verified:{pair.id}",
             "content_hash": hashlib.sha256(f"{pair.question}\n{pair.answer}".encode()).hexdigest(),
-            "kind": "verified_answer",
+            "kind": DocumentKind.VERIFIED_ANSWER.value,
             # A pair answered for one product is found by searches scoped to it.
-            "product": scoped_product(pair.scope),
+            "product": Scope.from_stored(pair.scope).product,
             "tags": [],
             "title": pair.question[:200],
             "section": "Verified answer",
@@ -239,13 +243,6 @@ def verified_answer_document(pair: QAPair) -> Document:
             "chunk_index": 0,
         },
     )
-
-
-def scoped_product(scope_label: str | None) -> str | None:
-    """The single product of a stored scope label ("product: Galaxy S10 · kind: manual")."""
-    match = re.search(r"(?:^|· )product: ([^·]+?)(?: ·|$)", scope_label or "")
-    products = match.group(1).split(", ") if match else []
-    return products[0] if len(products) == 1 else None
 
 
 class VerifiedAnswerIndex:
@@ -258,9 +255,6 @@ class VerifiedAnswerIndex:
         self.conflicts: ConflictCheck = conflict_check(embed_with(embedder))
 
     def __call__(self, pair: QAPair, present: bool) -> None:
-        from haystack.document_stores.types import DuplicatePolicy
-
-        from knowledge.stores import persist
 
         if present:
             # Only scrubbed, lead-approved text is shared; scrubbing again costs little
@@ -282,8 +276,6 @@ class VerifiedAnswerIndex:
 
 def store_indexer(settings: object, store: Any = None) -> VerifiedAnswerIndex:
     """The verified-answer index of `store`, else of the configured store."""
-    from knowledge.embedders import build_document_embedder
-    from knowledge.stores import open_document_store
 
     store = store if store is not None else open_document_store(settings)  # type: ignore[arg-type]
     embedder = build_document_embedder(settings)  # type: ignore[arg-type]

@@ -31,6 +31,7 @@ from finetune_data.citations import add_citations
 from finetune_data.conflicts import Embed, embed_with
 from finetune_data.history import record
 from finetune_data.scrub import Scrubber, shared_scrubber
+from knowledge.embedders import build_document_embedder
 from supportbot.db import session_scope
 from supportbot.models import (
     Exchange,
@@ -85,7 +86,6 @@ def judge(exchange: Exchange, ratings: Sequence[Feedback]) -> Verdict | None:
 
 def sentence_embedder(settings: object) -> Embed:
     """The knowledge base's embedding model, for comparing questions."""
-    from knowledge.embedders import build_document_embedder
 
     embedder = build_document_embedder(settings)  # type: ignore[arg-type]
     embedder.warm_up()

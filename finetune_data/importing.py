@@ -28,6 +28,7 @@ from finetune_data.curation import Indexer
 from finetune_data.harvest import scrub_related
 from finetune_data.history import record as record_event
 from finetune_data.scrub import Scrubber, shared_scrubber
+from knowledge.scope import Scope
 from supportbot.db import session_scope
 from supportbot.models import PairOrigin, PairStatus, QAPair, utcnow
 
@@ -150,7 +151,7 @@ def _store(
             test=test,
             origin=PairOrigin.IMPORTED,
             status=PairStatus.APPROVED if approve else PairStatus.CANDIDATE,
-            scope=f"product: {record.product}" if record.product else None,
+            scope=Scope.of_product(record.product).stored(),
             surface="import",
             decided_by=by if approve else None,
             decided_at=now if approve else None,

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import openai
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -253,7 +254,6 @@ def _live_model(settings: Settings, engine: Engine) -> tuple[str, gate.Generate]
 
 
 def _openai_client(settings: Settings) -> Any:
-    import openai
 
     key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else "none"
     return openai.OpenAI(

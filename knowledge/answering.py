@@ -29,6 +29,7 @@ from haystack.components.generators.chat import OpenAIChatGenerator
 from haystack.document_stores.types import DocumentStore
 from haystack.utils import Secret
 
+from knowledge.documents import DocumentKind
 from knowledge.embedders import openai_secret
 from knowledge.prompts import ANSWER_TEMPLATE, CONDENSE_TEMPLATE, NOT_COVERED, neutralise
 from knowledge.retrieval import build_retrieval_pipeline, retrieve
@@ -153,7 +154,7 @@ class UpdateBoost:
         for document in documents:
             score = document.score or 0.0
             published = document.meta.get("published_at")
-            if document.meta.get("kind") == "update" and published:
+            if document.meta.get("kind") == DocumentKind.UPDATE and published:
                 try:
                     age_days = max((now - datetime.fromisoformat(published)).days, 0)
                 except (TypeError, ValueError):

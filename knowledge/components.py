@@ -7,24 +7,14 @@ import io
 from pathlib import Path
 from typing import Any
 
+import docx
+from docx.table import Table
 from haystack import Document, component, logging
 from haystack.dataclasses import ByteStream
 
-logger = logging.getLogger(__name__)
+from knowledge.documents import known_meta
 
-# Splitter bookkeeping that means nothing once a chunk is stored.
-# Splitter bookkeeping, and the fetcher's `content_type`: Haystack's Document.to_dict
-# keeps a meta key named like a legacy Document field nested under "meta", which
-# Weaviate stores as an object property its gRPC search then refuses to return
-# ("creating primitive value for meta"), failing every query of the collection.
-_TRANSIENT_META = (
-    "split_idx_start",
-    "_split_overlap",
-    "header",
-    "parent_headers",
-    "split_id",
-    "content_type",
-)
+logger = logging.getLogger(__name__)
 
 
 @component
@@ -39,8 +29,6 @@ class DOCXToMarkdown:
     def run(
         self, sources: list[str | Path | ByteStream], meta: dict[str, Any] | None = None
     ) -> dict[str, list[Document]]:
-        import docx
-        from docx.table import Table
 
         documents = []
         for source in sources:
@@ -96,12 +84,10 @@ class ChunkAnnotator:
         for document in kept:
             headers = [*document.meta.get("parent_headers", []), document.meta.get("header")]
             section = " > ".join(h for h in headers if h)
-            # Nested objects are dropped for the same reason.
-            chunk_meta = {
-                key: value
-                for key, value in document.meta.items()
-                if key not in _TRANSIENT_META and key != "file_path" and not isinstance(value, dict)
-            }
+            # Only the store's schema fields: splitter bookkeeping, file paths and a
+            # fetcher's `content_type` mean nothing once stored (and Weaviate stored the
+            # latter as an object property that failed every gRPC query).
+            chunk_meta = known_meta(document.meta)
             index = len(annotated)
             chunk_meta.update(meta)
             chunk_meta.update({"section": section or None, "chunk_index": index})

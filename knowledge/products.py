@@ -20,6 +20,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from knowledge.sources import load_sources_file
+
 SEPARATORS = re.compile(r"[\s_\-]+")
 
 
@@ -79,7 +81,6 @@ class ProductCatalog:
 def load_catalog(path: Path) -> ProductCatalog:
     """The products of a sources file: each source's `product`, plus `products:` aliases.
     Raises SourcesFileError for an unreadable file."""
-    from knowledge.sources import load_sources_file
 
     parsed = load_sources_file(path)
     catalog = ProductCatalog({s.product: [] for s in parsed.sources if s.product})

@@ -22,6 +22,7 @@ from haystack.document_stores.types import DocumentStore
 from haystack.utils.filters import document_matches_filter
 from scipy.special import expit
 
+from knowledge.documents import META_FIELDS, MetaField
 from supportbot.settings import DocumentStoreKind, Settings
 
 # BM25+ scored best of Haystack's three BM25 variants on the e-manual dev set
@@ -36,25 +37,23 @@ WORD_PATTERN = r"(?u)\b\w+\b"
 
 WEAVIATE_COLLECTION = "SupportbotChunk"
 
-# Explicit schema for our chunk metadata, so Weaviate never guesses types.
+
+def _weaviate_property(field: MetaField) -> dict[str, Any]:
+    exact = {"tokenization": "field"} if field.exact else {}
+    return {"name": field.name, "dataType": [field.type], **exact}
+
+
+# Explicit schema, so Weaviate never guesses types: Haystack's own fields, then ours.
 WEAVIATE_PROPERTIES: list[dict[str, Any]] = [
     {"name": "_original_id", "dataType": ["text"]},
     {"name": "content", "dataType": ["text"]},
     {"name": "blob_data", "dataType": ["blob"]},
     {"name": "blob_mime_type", "dataType": ["text"]},
     {"name": "score", "dataType": ["number"]},
-    {"name": "source", "dataType": ["text"], "tokenization": "field"},
-    {"name": "source_id", "dataType": ["text"], "tokenization": "field"},
-    {"name": "content_hash", "dataType": ["text"], "tokenization": "field"},
-    {"name": "kind", "dataType": ["text"], "tokenization": "field"},
-    {"name": "product", "dataType": ["text"], "tokenization": "field"},
-    {"name": "tags", "dataType": ["text[]"], "tokenization": "field"},
-    {"name": "title", "dataType": ["text"]},
-    {"name": "section", "dataType": ["text"]},
-    {"name": "url", "dataType": ["text"], "tokenization": "field"},
-    {"name": "published_at", "dataType": ["date"]},
-    {"name": "chunk_index", "dataType": ["int"]},
-    {"name": "page_number", "dataType": ["int"]},
+] + [
+    {"name": field.name, "dataType": [field.type]}
+    | ({"tokenization": "field"} if field.exact else {})
+    for field in META_FIELDS
 ]
 
 

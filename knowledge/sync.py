@@ -27,6 +27,8 @@ from knowledge.sources import (
     list_items,
 )
 from knowledge.stores import persist
+from supportbot.db import session_scope
+from supportbot.models import SyncRun
 from supportbot.settings import Settings
 
 log = structlog.stdlib.get_logger(__name__)
@@ -225,8 +227,6 @@ class KnowledgeSync:
     def _record(self, report: SyncReport) -> None:
         if self.engine is None:
             return
-        from supportbot.db import session_scope
-        from supportbot.models import SyncRun
 
         try:
             with session_scope(self.engine) as session:

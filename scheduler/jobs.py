@@ -18,6 +18,16 @@ import structlog
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
+from bot.slack.reports import post_report
+from finetune_data.harvest import harvest, sentence_embedder
+from finetune_data.openai_backend import OpenAITrainer
+from finetune_data.pipeline import evaluate, train
+from finetune_data.privacy import expire
+from finetune_data.report import build_report, render
+from finetune_data.runs import recover_interrupted, unfinished
+from knowledge.sources import SourcesFileError, load_sources, resolve_sources_file
+from knowledge.stores import open_document_store
+from knowledge.sync import KnowledgeSync
 from scheduler.leases import LeaseLock, holder_id
 from supportbot.db import session_scope
 from supportbot.models import Dataset, JobRun, PairStatus, QAPair, RunStatus, utcnow
@@ -38,13 +48,11 @@ class JobContext:
 
     @cached_property
     def store(self) -> Any:
-        from knowledge.stores import open_document_store
 
         return open_document_store(self.settings)
 
     @cached_property
     def embed(self) -> Any:
-        from finetune_data.harvest import sentence_embedder
 
         return sentence_embedder(self.settings)
 
@@ -62,8 +70,6 @@ class Job:
 
 def _sync(source_name: str) -> Callable[[JobContext], str]:
     def run(context: JobContext) -> str:
-        from knowledge.sources import load_sources, resolve_sources_file
-        from knowledge.sync import KnowledgeSync
 
         settings = context.settings
         path = resolve_sources_file(settings.sources_file, settings.resolved_data_dir)
@@ -84,7 +90,6 @@ def _sync(source_name: str) -> Callable[[JobContext], str]:
 
 
 def _harvest(context: JobContext) -> str:
-    from finetune_data.harvest import harvest
 
     report = harvest(context.engine, context.embed)
     return (
@@ -104,7 +109,6 @@ def new_approved_pairs(engine: Engine) -> int:
 
 
 def _train(context: JobContext) -> str:
-    from finetune_data.pipeline import train
 
     settings = context.settings
     fresh = new_approved_pairs(context.engine)
@@ -118,9 +122,6 @@ def _train(context: JobContext) -> str:
 
 
 def _follow_training(context: JobContext) -> str:
-    from finetune_data.openai_backend import OpenAITrainer
-    from finetune_data.pipeline import evaluate
-    from finetune_data.runs import recover_interrupted, unfinished
 
     notes = [f"run {r.id} interrupted" for r in recover_interrupted(context.engine)]
     remote = [r for r in unfinished(context.engine, "openai") if r.external_id]
@@ -148,7 +149,6 @@ def _verdict(decision: Any) -> str:
 
 
 def _retention(context: JobContext) -> str:
-    from finetune_data.privacy import expire
 
     days = context.settings.retention_days
     if days <= 0:
@@ -161,8 +161,6 @@ def _retention(context: JobContext) -> str:
 
 
 def _weekly_report(context: JobContext) -> str:
-    from bot.slack.reports import post_report
-    from finetune_data.report import build_report, render
 
     report = build_report(context.engine, context.embed, days=7)
     channel = post_report(context.settings, render(report, slack=True))
@@ -179,7 +177,6 @@ class JobFailed(RuntimeError):
 
 def all_jobs(settings: Settings) -> list[Job]:
     """Every job with its schedule: one sync job per source, then the learning loop."""
-    from knowledge.sources import SourcesFileError, load_sources, resolve_sources_file
 
     jobs = []
     path = resolve_sources_file(settings.sources_file, settings.resolved_data_dir)

@@ -24,6 +24,8 @@ echo "==> ruff check"
 .venv/bin/ruff check .
 echo "==> ruff format --check"
 .venv/bin/ruff format --check .
+echo "==> import-linter (the layers in docs/architecture.md)"
+.venv/bin/lint-imports
 # A real Weaviate server (built once from its Go module) for the `weaviate` tests, unless
 # WEAVIATE_URL already points at one.
 if [ -z "${WEAVIATE_URL:-}" ]; then

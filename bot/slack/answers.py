@@ -8,32 +8,29 @@ Slack stays on the event loop, so a slow answer never delays an ack or another a
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
-from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 
 import structlog
-from slack_sdk.errors import SlackApiError, SlackRequestError
-from slack_sdk.web.async_chat_stream import AsyncChatStream
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.conversation import AnswerStream, Conversation, Scope
+from bot.conversation import AnswerStream, Conversation
 from bot.delivery import Delivery
 from bot.scoping import Scoper
 from bot.slack import blocks
 from bot.slack.handoff import HandOff
-from bot.slack.questions import clean_text
+from bot.slack.questions import Question, clean_text
+from bot.slack.writer import AnswerWriter, slack_error
 from knowledge.answering import Answer, Turn
+from knowledge.scope import Scope
 from supportbot.models import QuestionRecord, QuestionState, Surface
 from supportbot.settings import Settings
 
 log = structlog.stdlib.get_logger(__name__)
 
 WORKING_REACTION = "eyes"
-UPDATE_INTERVAL_S = 1.0  # chat.update is rate limited; one edit a second reads as live
 HISTORY_MESSAGES = 20
 FAILED_TEXT = (
     "Sorry, something went wrong while I was answering. "
@@ -46,65 +43,6 @@ LATE_TEXT = (
     "Sorry, I couldn't answer this in time (the service was restarting). "
     "I'm handing your question to a person on the support team."
 )
-
-SetStatus = Callable[[str], Awaitable[object]]
-
-
-@dataclass
-class Question:
-    """A question heard in Slack and where its answer goes."""
-
-    channel_id: str
-    message_ts: str
-    thread_ts: str
-    user_id: str | None
-    team_id: str | None
-    text: str
-    scope: Scope = field(default_factory=Scope)
-    claim_keys: list[str] = field(default_factory=list)
-    status: SetStatus | None = None  # assistant threads show "is thinking…"
-    follow_up: bool = False
-    scope_chosen: bool = False  # picked by the asker: no detection, no asking again
-    id: int | None = None  # its QuestionRecord, once recorded
-    reply_ts: str | None = None  # the answer message a first attempt had started
-
-    @property
-    def conversation_id(self) -> str:
-        return f"slack:{self.channel_id}:{self.thread_ts}"
-
-    def record(self) -> QuestionRecord:
-        return QuestionRecord(
-            surface=Surface.SLACK,
-            text=self.text,
-            conversation_id=self.conversation_id,
-            channel_id=self.channel_id,
-            thread_ts=self.thread_ts,
-            message_ts=self.message_ts,
-            user_id=self.user_id,
-            team_id=self.team_id,
-            scope=self.scope.label,
-            scope_chosen=self.scope_chosen,
-            follow_up=self.follow_up,
-        )
-
-    @classmethod
-    def of(cls, record: QuestionRecord) -> Question:
-        assert record.channel_id is not None
-        assert record.message_ts is not None
-        assert record.thread_ts is not None
-        return cls(
-            channel_id=record.channel_id,
-            message_ts=record.message_ts,
-            thread_ts=record.thread_ts,
-            user_id=record.user_id,
-            team_id=record.team_id,
-            text=record.text,
-            scope=Scope.from_label(record.scope),
-            follow_up=record.follow_up,
-            scope_chosen=record.scope_chosen,
-            id=record.id,
-            reply_ts=record.reply_ts,
-        )
 
 
 class SlackAnswers:
@@ -184,7 +122,7 @@ class SlackAnswers:
                 await self._end(question, QuestionState.WAITING)
                 return
             question.scope = decision.scope
-        await self.delivery.update(self.delivery.ledger.start, question.id, question.scope.label)
+        await self.delivery.update(self.delivery.ledger.start, question.id, question.scope.stored())
         await self._show_working(client, question)
         cancelled = False
         try:
@@ -239,7 +177,7 @@ class SlackAnswers:
                 blocks=picker,
             )
         except SlackApiError as error:
-            log.error("slack.post_failed", error=_slack_error(error))
+            log.error("slack.post_failed", error=slack_error(error))
 
     def can_change_product(self, scope: Scope) -> bool:
         return bool(scope.products) and len(self.scoper.products) > 1
@@ -379,123 +317,10 @@ class SlackAnswers:
             log.debug("slack.working_indicator_failed", error=error.response.get("error"))
 
 
-class AnswerWriter:
-    """Puts one answer into a thread: streamed with chat.startStream/appendStream/
-    stopStream, or, where Slack refuses streaming, posted and then edited as it grows."""
-
-    def __init__(
-        self,
-        client: AsyncWebClient,
-        question: Question,
-        streaming: bool,
-        ts: str | None = None,
-        on_start: Callable[[str], Awaitable[None]] | None = None,
-    ) -> None:
-        self.client = client
-        self.question = question
-        self.streaming = streaming
-        self.text = ""
-        self.stream: AsyncChatStream | None = None
-        self.ts = ts  # set: edit this message rather than post a new one
-        self.on_start = on_start
-        self._last_update = 0.0
-
-    async def _started(self, ts: str | None) -> None:
-        if ts and self.on_start is not None:
-            await self.on_start(ts)
-
-    async def append(self, token: str) -> None:
-        self.text += token
-        if self.streaming:
-            try:
-                if self.stream is None:
-                    self.stream = await self.client.chat_stream(
-                        channel=self.question.channel_id,
-                        thread_ts=self.question.thread_ts,
-                        recipient_team_id=self.question.team_id,
-                        recipient_user_id=self.question.user_id,
-                    )
-                await self.stream.append(markdown_text=token)
-                if self.stream.ts and self.ts is None:
-                    self.ts = self.stream.ts
-                    await self._started(self.ts)
-                return
-            except (SlackApiError, SlackRequestError) as error:
-                self._stop_streaming(error)
-        await self._post_or_update()
-
-    def _stop_streaming(self, error: Exception) -> None:
-        log.info("slack.streaming_unavailable", error=_slack_error(error))
-        self.streaming = False
-        if self.stream is not None and self.stream.ts:
-            self.ts = self.stream.ts  # keep editing the message the stream started
-        self.stream = None
-
-    async def _post_or_update(self) -> None:
-        text = blocks.to_mrkdwn(self.text) or "…"
-        if self.ts is None:
-            response = await self.client.chat_postMessage(
-                channel=self.question.channel_id, thread_ts=self.question.thread_ts, text=text
-            )
-            self.ts = response.get("ts")
-            self._last_update = time.monotonic()
-            await self._started(self.ts)
-        elif time.monotonic() - self._last_update >= UPDATE_INTERVAL_S:
-            await self.client.chat_update(channel=self.question.channel_id, ts=self.ts, text=text)
-            self._last_update = time.monotonic()
-
-    async def finish(
-        self,
-        answer: Answer,
-        exchange_id: int | None,
-        scope_label: str | None,
-        change: bool = False,
-    ) -> str | None:
-        """Complete the message with sources and buttons; returns its ts."""
-        try:
-            if self.stream is not None:
-                try:
-                    closing = blocks.closing_blocks(answer, exchange_id, scope_label, change)
-                    await self.stream.stop(blocks=closing)
-                    self.ts = self.stream.ts
-                    if answer.text.strip() == self.text.strip():
-                        return self.ts
-                except (SlackApiError, SlackRequestError) as error:
-                    self._stop_streaming(error)
-            full = blocks.answer_blocks(answer.text, answer, exchange_id, scope_label, change)
-            fallback = blocks.to_mrkdwn(answer.text)[:3000]
-            if self.ts is not None:
-                await self.client.chat_update(
-                    channel=self.question.channel_id, ts=self.ts, text=fallback, blocks=full
-                )
-                return self.ts
-            response = await self.client.chat_postMessage(
-                channel=self.question.channel_id,
-                thread_ts=self.question.thread_ts,
-                text=fallback,
-                blocks=full,
-            )
-            return response.get("ts")
-        except SlackApiError as error:  # recorded already; the log says why Slack refused
-            log.error("slack.answer_post_failed", error=_slack_error(error))
-            return self.ts
-
-    async def discard(self) -> None:
-        if self.stream is not None:
-            with contextlib.suppress(SlackApiError, SlackRequestError):
-                await self.stream.stop()
-
-
 async def _post(client: AsyncWebClient, question: Question, text: str) -> None:
     try:
         await client.chat_postMessage(
             channel=question.channel_id, thread_ts=question.thread_ts, text=text
         )
     except SlackApiError as error:
-        log.error("slack.post_failed", error=_slack_error(error))
-
-
-def _slack_error(error: Exception) -> str:
-    if isinstance(error, SlackApiError):
-        return str(error.response.get("error"))
-    return str(error)
+        log.error("slack.post_failed", error=slack_error(error))

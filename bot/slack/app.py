@@ -22,10 +22,11 @@ from slack_bolt.async_app import AsyncApp, AsyncAssistant, AsyncBoltContext
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.conversation import Conversation, Scope
+from bot.conversation import Conversation
 from bot.delivery import Delivery
 from bot.slack import dedupe, feedback, products
-from bot.slack.answers import Question, SlackAnswers
+from bot.slack.activity import Activity, track
+from bot.slack.answers import SlackAnswers
 from bot.slack.channels import ChannelSettings
 from bot.slack.commands import register_commands
 from bot.slack.curation import register_curation
@@ -33,7 +34,14 @@ from bot.slack.door import payload_problem
 from bot.slack.handoff import HandOff
 from bot.slack.leads import LeadDirectory
 from bot.slack.outbound import SafeAsyncWebClient, safe_client, safe_respond
-from bot.slack.questions import ANSWERABLE_SUBTYPES, clean_text, looks_like_question, mentions
+from bot.slack.questions import (
+    ANSWERABLE_SUBTYPES,
+    Question,
+    clean_text,
+    looks_like_question,
+    mentions,
+)
+from knowledge.scope import Scope
 from supportbot.models import Surface
 from supportbot.settings import Settings
 
@@ -52,6 +60,7 @@ class SlackBot:
     app: AsyncApp
     answers: SlackAnswers
     pool: ThreadPoolExecutor
+    activity: Activity
 
     async def start(self) -> None:
         pruned = await asyncio.to_thread(dedupe.prune, self.answers.conversation.engine)
@@ -131,7 +140,9 @@ def build_slack_app(
     async def on_error(error: Exception, body: dict[str, Any]) -> None:
         log.error("slack.listener_failed", error=f"{type(error).__name__}: {error}")
 
-    return SlackBot(app=app, answers=answers, pool=pool)
+    activity = Activity()
+    track(app, activity)
+    return SlackBot(app=app, answers=answers, pool=pool, activity=activity)
 
 
 def _event_keys(body: dict[str, Any], event: dict[str, Any]) -> list[str]:

@@ -20,6 +20,7 @@ from markdown_it import MarkdownIt
 from slackify_markdown.slackify import SlackifyMarkdown
 
 from knowledge.answering import Answer, Citation
+from knowledge.documents import DocumentKind
 from supportbot.models import MAX_ID
 
 log = structlog.stdlib.get_logger(__name__)
@@ -124,10 +125,10 @@ def source_line(citation: Citation) -> str:
     label = escape(label)
     linked = f"<{citation.url}|{label}>" if citation.url else label
     details = []
-    if citation.kind == "update":
+    if citation.kind == DocumentKind.UPDATE:
         dated = citation.published_at
         details.append(f"update, {dated[:10]}" if dated else "update")
-    elif citation.kind == "verified_answer":
+    elif citation.kind == DocumentKind.VERIFIED_ANSWER:
         details.append("verified answer")
     if citation.product or citation.source:  # which product the source belongs to
         details.append(escape(citation.product or citation.source or ""))

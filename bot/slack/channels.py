@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from bot.conversation import Scope
+from knowledge.documents import DocumentKind
+from knowledge.scope import Scope
 from supportbot.db import session_scope
 from supportbot.models import ChannelSetting, utcnow
 from supportbot.settings import ChannelConfig, ExternalPolicy, Settings
@@ -125,7 +126,7 @@ def parse_command(text: str) -> tuple[str, dict[str, object]]:
             raise ValueError(f"Give a comma-separated list, e.g. `/supportbot {action} a,b`.")
         values = [] if argument == "-" else [v.strip() for v in argument.split(",") if v.strip()]
         if action == "kinds":
-            unknown = set(values) - {"manual", "update", "verified_answer"}
+            unknown = set(values) - set(DocumentKind)
             if unknown:
                 raise ValueError(f"Unknown kind {sorted(unknown)}: use manual, update.")
         return "update", {action: values}

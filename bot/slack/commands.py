@@ -12,6 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.channels import USAGE, ChannelSettings, describe, parse_command
 from bot.slack.leads import LeadDirectory
+from supportbot.registry import RegistryError, list_models, promote, rollback
 
 log = structlog.stdlib.get_logger(__name__)
 
@@ -63,7 +64,6 @@ async def _model_command(
     engine: Any, leads: LeadDirectory, client: AsyncWebClient, user_id: Any, args: dict[str, Any]
 ) -> str:
     """`/supportbot model [status|promote ID|rollback]`: changes are for leads only."""
-    from supportbot.registry import RegistryError, list_models, promote, rollback
 
     verb, model_id = args["verb"], args.get("model_id")
     if verb == "status":

@@ -14,11 +14,12 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.conversation import Scope
 from bot.slack import blocks
-from bot.slack.answers import Question, SlackAnswers
+from bot.slack.answers import SlackAnswers
 from bot.slack.channels import ChannelSettings
 from bot.slack.outbound import intended
+from bot.slack.questions import Question
+from knowledge.scope import Scope
 
 log = structlog.stdlib.get_logger(__name__)
 
@@ -63,7 +64,7 @@ def register(app: AsyncApp, answers: SlackAnswers, channels: ChannelSettings) ->
         exchange = await asyncio.to_thread(answers.conversation.exchange, exchange_id)
         if exchange is None or not channel:
             return
-        current = Scope.from_label(exchange.scope).products
+        current = Scope.from_stored(exchange.scope).products
         others = [p for p in answers.scoper.products if p not in current]
         picker = blocks.product_picker(exchange.question, others, CHANGE_PROMPT)
         try:

@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from knowledge.scope import Scope
+from supportbot.models import QuestionRecord, Surface
 
 _MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
@@ -52,3 +57,63 @@ def looks_like_question(text: str) -> bool:
         return True
     lowered = text.lower()
     return any(w in _PROBLEM_WORDS for w in words) or "not working" in lowered
+
+
+SetStatus = Callable[[str], Awaitable[object]]
+
+
+@dataclass
+class Question:
+    """A question heard in Slack and where its answer goes."""
+
+    channel_id: str
+    message_ts: str
+    thread_ts: str
+    user_id: str | None
+    team_id: str | None
+    text: str
+    scope: Scope = field(default_factory=Scope)
+    claim_keys: list[str] = field(default_factory=list)
+    status: SetStatus | None = None  # assistant threads show "is thinking…"
+    follow_up: bool = False
+    scope_chosen: bool = False  # picked by the asker: no detection, no asking again
+    id: int | None = None  # its QuestionRecord, once recorded
+    reply_ts: str | None = None  # the answer message a first attempt had started
+
+    @property
+    def conversation_id(self) -> str:
+        return f"slack:{self.channel_id}:{self.thread_ts}"
+
+    def record(self) -> QuestionRecord:
+        return QuestionRecord(
+            surface=Surface.SLACK,
+            text=self.text,
+            conversation_id=self.conversation_id,
+            channel_id=self.channel_id,
+            thread_ts=self.thread_ts,
+            message_ts=self.message_ts,
+            user_id=self.user_id,
+            team_id=self.team_id,
+            scope=self.scope.stored(),
+            scope_chosen=self.scope_chosen,
+            follow_up=self.follow_up,
+        )
+
+    @classmethod
+    def of(cls, record: QuestionRecord) -> Question:
+        assert record.channel_id is not None
+        assert record.message_ts is not None
+        assert record.thread_ts is not None
+        return cls(
+            channel_id=record.channel_id,
+            message_ts=record.message_ts,
+            thread_ts=record.thread_ts,
+            user_id=record.user_id,
+            team_id=record.team_id,
+            text=record.text,
+            scope=Scope.from_stored(record.scope),
+            follow_up=record.follow_up,
+            scope_chosen=record.scope_chosen,
+            id=record.id,
+            reply_ts=record.reply_ts,
+        )

@@ -20,7 +20,8 @@ from limits.strategies import MovingWindowRateLimiter
 from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 
 from bot.conversation import Conversation
-from bot.web.api import MAX_BODY_BYTES, Id, no_lone_surrogates, run_db
+from bot.web.api import run_db
+from bot.web.schemas import MAX_BODY_BYTES, Id, no_lone_surrogates
 from finetune_data.curation import CurationError, decide, edit, list_pairs, mark
 from finetune_data.history import as_dict, history
 from supportbot.models import MAX_ID, Exchange, PairKind, PairStatus, QAPair

@@ -6,15 +6,9 @@ scripts/test.sh installs chromium; without it these tests skip and say why.
 from __future__ import annotations
 
 import shutil
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-
-# The integration helpers (app server, fake LLM) are shared.
-sys.path.insert(0, str(Path(__file__).parents[1] / "integration"))
-
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from app_server import serve
-
 from bot.server import create_app
 from supportbot.settings import Settings
+from tests.support.app_server import serve
 
 
 def test_two_products_are_offered_and_the_click_answers_for_the_choice(

@@ -5,13 +5,13 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from app_server import serve
 from sqlmodel import Session, select
 
 from bot.server import create_app
 from supportbot.db import session_scope
 from supportbot.models import PairStatus, QAPair
 from supportbot.settings import Settings
+from tests.support.app_server import serve
 
 
 def test_a_lead_signs_in_edits_and_approves(

@@ -6,13 +6,13 @@ import os
 import time
 from pathlib import Path
 
-from app_server import serve
-from openai_fake import fake_openai
 from sqlmodel import Session, select
 
 from bot.server import create_app
 from supportbot.models import Exchange, Feedback, Rating
 from supportbot.settings import Settings
+from tests.support.app_server import serve
+from tests.support.openai_fake import fake_openai
 
 ANSWER = (
     "Press and hold the **Reset** button on the back of the hub for 10 seconds, until the "
@@ -67,7 +67,7 @@ def test_ask_see_the_streamed_answer_with_sources_and_rate_it(
                 [exchange] = session.exec(select(Exchange)).all()
                 [feedback] = session.exec(select(Feedback)).all()
             assert exchange.surface == "web"
-            assert exchange.scope == "product: Nimbus Hub"
+            assert exchange.scope == {"products": ["Nimbus Hub"]}
             assert (feedback.exchange_id, feedback.rating) == (exchange.id, Rating.UP)
 
             page.get_by_role("button", name="Talk to a human").click()

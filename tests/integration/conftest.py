@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-# Fixtures of the Slack scenario tests (one file per surface share them).
-from slack_fixtures import bot, make_bot  # noqa: F401
-
 from supportbot.db import create_db_engine
+
+# Fixtures of the Slack scenario tests (one file per surface share them).
+from tests.support.slack_fixtures import bot, make_bot  # noqa: F401
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 from haystack import Document
 from haystack.document_stores.types import DuplicatePolicy
-from openai_fake import FakeOpenAI, fake_openai, message_text
 
 from knowledge.answering import (
     ABSTAIN_TEXT,
@@ -27,6 +26,7 @@ from supportbot import db
 from supportbot.models import Exchange, ModelVersion, Surface
 from supportbot.registry import active_model_id
 from supportbot.settings import Settings
+from tests.support.openai_fake import FakeOpenAI, fake_openai, message_text
 
 RESET_QUESTION = "How do I factory reset the Nimbus Hub?"
 

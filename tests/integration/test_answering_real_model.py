@@ -11,8 +11,6 @@ from pathlib import Path
 
 import openai
 import pytest
-from app_server import serve
-from local_llm import GGUF_FILE, smollm2_dir
 
 from finetune_data.local_backend import BaseModel
 from finetune_data.serving import build_model_server
@@ -22,6 +20,8 @@ from knowledge.stores import PersistentInMemoryDocumentStore
 from knowledge.sync import KnowledgeSync
 from supportbot import db
 from supportbot.settings import Settings
+from tests.support.app_server import serve
+from tests.support.local_llm import GGUF_FILE, smollm2_dir
 
 pytestmark = pytest.mark.slow
 

@@ -197,7 +197,7 @@ def test_search_on_an_empty_knowledge_base_says_what_to_do() -> None:
 def test_ask_answers_from_the_sample_knowledge_without_and_with_an_llm(
     isolated_settings: Path,
 ) -> None:
-    from openai_fake import fake_openai
+    from tests.support.openai_fake import fake_openai
 
     assert supportbot("sync").returncode == 0
     plain = supportbot("ask", "How do I factory reset the hub?")

@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlmodel import SQLModel, select
+from sqlmodel import Session, SQLModel, select
 
 from supportbot import db
 from supportbot.models import (
@@ -224,3 +224,32 @@ def test_concurrent_upgrades_on_postgresql_are_serialised(postgres_url: str) -> 
         assert db.current_revision(engine) == db.head_revision()
     finally:
         engine.dispose()
+
+
+def test_scope_labels_become_json_and_back(engine: sa.Engine) -> None:
+    """0009: scopes stored as display labels are converted to JSON, and back on downgrade."""
+    db.upgrade(engine, "0008")
+    labels = ["product: Nimbus Hub · kind: manual", "kind: update", "tags: a, b", None]
+    with engine.begin() as connection:
+        for number, label in enumerate(labels, start=1):
+            connection.execute(
+                sa.text(
+                    "INSERT INTO exchange (id, surface, question, answer, sources, context,"
+                    " timings, scope, abstained, escalated, created_at)"
+                    " VALUES (:id, 'web', 'q', 'a', '[]', '[]', '{}', :scope, 0, 0, :at)"
+                ),
+                {"id": number, "scope": label, "at": datetime.now(UTC).isoformat()},
+            )
+    db.upgrade(engine)
+    with Session(engine) as session:
+        scopes = [e.scope for e in session.exec(select(Exchange).order_by(Exchange.id))]
+    assert scopes == [
+        {"products": ["Nimbus Hub"], "kinds": ["manual"]},
+        {"kinds": ["update"]},
+        {"tags": ["a", "b"]},
+        None,
+    ]
+    db.downgrade(engine, "0008")
+    with engine.connect() as connection:
+        back = connection.execute(sa.text("SELECT scope FROM exchange ORDER BY id")).scalars()
+        assert list(back) == labels

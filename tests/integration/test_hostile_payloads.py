@@ -15,8 +15,12 @@ from urllib.parse import quote, urlencode
 
 import httpx
 import pytest
-from slack_fixtures import BotFactory, exchanges, feedback
-from slack_harness import (
+from sqlmodel import Session, select
+
+from bot.slack.blocks import ACTION_HELPFUL, FEEDBACK_MODAL, feedback_modal
+from supportbot.models import QuestionRecord
+from tests.support.slack_fixtures import BotFactory, exchanges, feedback
+from tests.support.slack_harness import (
     SIGNING_SECRET,
     SlackBotUnderTest,
     block_action,
@@ -24,10 +28,6 @@ from slack_harness import (
     mention_event,
     view_submission,
 )
-from sqlmodel import Session, select
-
-from bot.slack.blocks import ACTION_HELPFUL, FEEDBACK_MODAL, feedback_modal
-from supportbot.models import QuestionRecord
 
 MARKER = "HOSTILE-BODY-7f3a"  # must never reach a log line
 NESTED = "[" * 100_000 + "]" * 100_000

@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from haystack.components.fetchers import LinkContentFetcher
-from knowledge_fixtures import FEED, PAGE, LocalSite, local_site, write_manuals
 from sqlmodel import select
 
 from knowledge.retrieval import build_retrieval_pipeline, retrieve
@@ -20,6 +19,7 @@ from knowledge.sync import KnowledgeSync
 from supportbot import db
 from supportbot.models import SyncRun
 from supportbot.settings import Settings
+from tests.support.knowledge_fixtures import FEED, PAGE, LocalSite, local_site, write_manuals
 
 
 @pytest.fixture

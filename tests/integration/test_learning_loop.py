@@ -319,7 +319,7 @@ def test_the_report_counts_the_period_and_groups_knowledge_gaps(tmp_path: Path, 
 
 
 def test_report_cli_prints_and_posts_to_the_leads_channel(tmp_path: Path) -> None:
-    from slack_fake import fake_slack
+    from tests.support.slack_fake import fake_slack
 
     url = f"sqlite:///{tmp_path}/cli.db"
     engine = db.create_db_engine(url)
@@ -362,10 +362,10 @@ def test_the_loop_through_every_surface(sample_knowledge: Path, tmp_path: Path, 
     import shutil
 
     import httpx
-    from slack_harness import block_action, mention_event, serve_slack_bot
 
     from bot.slack.blocks import ACTION_HELPFUL
     from bot.slack.curation import APPROVE
+    from tests.support.slack_harness import block_action, mention_event, serve_slack_bot
 
     data = tmp_path / "data"
     shutil.copytree(sample_knowledge, data)

@@ -6,13 +6,13 @@ import json
 from pathlib import Path
 
 import pytest
-from local_llm import GGUF_FILE, smollm2_dir
 
 from finetune_data.local_backend import BaseModel, LocalTrainer, LoRASettings
 from supportbot import db
 from supportbot.db import session_scope
 from supportbot.models import Dataset, RunStatus
 from supportbot.registry import active_model_id, list_models
+from tests.support.local_llm import GGUF_FILE, smollm2_dir
 
 pytestmark = pytest.mark.slow
 
@@ -93,9 +93,9 @@ def test_lora_lowers_held_out_loss_and_registers_an_inactive_model(tmp_path: Pat
 
     # The registered adapter is served to the bot through the OpenAI API.
     import openai
-    from app_server import serve
 
     from finetune_data.serving import build_model_server
+    from tests.support.app_server import serve
 
     base = BaseModel(str(folder), GGUF_FILE)
     with serve(build_model_server(engine, base)) as url:

@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from openai_finetune_fake import FINE_TUNED, FakeFineTuning, fake_fine_tuning
 
 from finetune_data.openai_backend import OpenAITrainer
 from supportbot import db
@@ -15,6 +14,7 @@ from supportbot.db import session_scope
 from supportbot.models import Dataset, RunStatus
 from supportbot.registry import active_model_id, list_models
 from supportbot.settings import Settings
+from tests.support.openai_finetune_fake import FINE_TUNED, FakeFineTuning, fake_fine_tuning
 
 EXAMPLE = {"messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}]}
 

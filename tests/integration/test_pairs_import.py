@@ -118,7 +118,7 @@ def test_cli_imports_the_shipped_sample_with_retrieved_sources(
         pairs = session.exec(select(QAPair)).all()
     reset = next(p for p in pairs if p.question == "How do I factory reset the hub?")
     assert "Factory reset" in (reset.context[0]["section"] or "")
-    assert all(p.scope == "product: Nimbus Hub" and len(p.context) >= 1 for p in pairs)
+    assert all(p.scope == {"products": ["Nimbus Hub"]} and len(p.context) >= 1 for p in pairs)
     exported = export(engine, tmp_path / "datasets")
     assert exported.problems == [], "the sample alone is enough for a valid dataset"
 

@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from haystack.document_stores.types import DocumentStore
-from privacy_corpus import CORPUS, run_loop
 from sqlmodel import Session, select
 from test_document_stores import STORES
 
@@ -35,6 +34,7 @@ from supportbot.models import (
     utcnow,
 )
 from supportbot.settings import Settings
+from tests.support.privacy_corpus import CORPUS, run_loop
 
 
 @pytest.fixture(scope="module")

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import httpx
-from app_server import free_port
-from slack_fixtures import BotFactory
+
+from tests.support.app_server import free_port
+from tests.support.slack_fixtures import BotFactory
 
 
 def test_a_revoked_token_and_a_dead_llm_are_degraded_not_down(make_bot: BotFactory) -> None:

@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from slack_harness import SlackBotUnderTest, block_action, new_ts, serve_slack_bot
 from sqlmodel import Session, select
 
 from bot.slack.curation import APPROVE, EDIT, EDIT_MODAL, PROMOTE, REJECT
@@ -16,6 +15,7 @@ from supportbot.db import session_scope
 from supportbot.models import PairKind, PairOrigin, PairStatus, QAPair
 from supportbot.registry import active_model_id, list_models, register
 from supportbot.settings import Settings
+from tests.support.slack_harness import SlackBotUnderTest, block_action, new_ts, serve_slack_bot
 
 LEAD = "U0LEAD"
 

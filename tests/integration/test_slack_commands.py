@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from slack_fixtures import BotFactory, exchanges
-from slack_harness import message_event, new_ts
+from tests.support.slack_fixtures import BotFactory, exchanges
+from tests.support.slack_harness import message_event, new_ts
 
 LEAD = "U0LEAD"
 
@@ -24,7 +24,7 @@ def test_a_lead_turns_auto_answer_on_and_scopes_a_channel(make_bot: BotFactory) 
         event = message_event("What changed in the latest firmware release?", channel="C0NEW")
         bot.event(event)
         bot.wait_for_answer("C0NEW", event["ts"])
-        assert exchanges(bot)[0].scope == "kind: update"
+        assert exchanges(bot)[0].scope == {"kinds": ["update"]}
 
         bot.command("reset", user_id=LEAD, channel_id="C0NEW")
         bot.fake.wait_for(lambda: len(_responses(bot)) == 3, what="reset")

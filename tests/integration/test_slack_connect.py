@@ -7,10 +7,9 @@ recorded on the exchange either way.
 
 from __future__ import annotations
 
-from slack_fixtures import BotFactory, exchanges, settle
-from slack_harness import mention_event
-
 from bot.slack.answers import HANDED_TEXT
+from tests.support.slack_fixtures import BotFactory, exchanges
+from tests.support.slack_harness import mention_event
 
 OTHER_ORG = "T0OTHERORG"
 
@@ -55,6 +54,6 @@ def test_a_channel_can_leave_guests_alone(make_bot: BotFactory) -> None:
         member = mention_event("How do I factory reset the Nimbus Hub?", channel="C0SHARED")
         bot.event(member)
         bot.wait_for_answer("C0SHARED", member["ts"])
-        settle()
+        bot.handled()
         assert bot.replies("C0SHARED", guest["ts"]) == []
         assert [e.message_ts for e in exchanges(bot)] == [member["ts"]]

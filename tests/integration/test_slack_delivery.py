@@ -5,8 +5,16 @@ from __future__ import annotations
 import json
 from concurrent.futures import ThreadPoolExecutor
 
-from slack_fixtures import BotFactory, exchanges, settle
-from slack_harness import SlackBotUnderTest, envelope, mention_event, message_event
+from supportbot.settings import Settings
+from tests.support.served_process import slow_answerer
+from tests.support.slack_fixtures import BotFactory, exchanges
+from tests.support.slack_harness import (
+    SlackBotUnderTest,
+    envelope,
+    mention_event,
+    message_event,
+    serve_slack_bot,
+)
 
 
 def test_the_same_event_sent_four_times_at_once_is_answered_once(bot: SlackBotUnderTest) -> None:
@@ -16,7 +24,7 @@ def test_the_same_event_sent_four_times_at_once_is_answered_once(bot: SlackBotUn
         statuses = list(pool.map(lambda _i: bot.post(body).status_code, range(4)))
     assert statuses == [200, 200, 200, 200]
     bot.wait_for_answer(event["channel"], event["ts"])
-    settle(1.5)
+    bot.handled()
     assert len(bot.replies(event["channel"], event["ts"])) == 1
     assert len(exchanges(bot)) == 1
 
@@ -27,7 +35,7 @@ def test_slack_retries_are_acked_and_not_answered_again(bot: SlackBotUnderTest) 
     bot.wait_for_answer(event["channel"], event["ts"])
     for retry in (1, 2, 3):
         assert bot.event(event, event_id="Ev0RETRIED", retry=retry).status_code == 200
-    settle()
+    bot.handled()
     assert len(bot.replies(event["channel"], event["ts"])) == 1
 
 
@@ -38,7 +46,7 @@ def test_deduplication_holds_across_a_restart(make_bot: BotFactory) -> None:
         first.wait_for_answer(event["channel"], event["ts"])
     with make_bot() as restarted:  # same database, a new process' worth of state
         restarted.event(event, event_id="Ev0RESTART", retry=1)
-        settle()
+        restarted.handled()
         assert restarted.fake.called("chat.postMessage") == []
         assert len(exchanges(restarted)) == 1
 
@@ -73,3 +81,16 @@ def test_old_claims_are_pruned_and_recent_ones_kept(engine) -> None:
     assert dedupe.prune(engine) == 1
     assert not dedupe.claim(engine, ["Ev0NEW"]), "a recent claim still blocks a repeat"
     assert dedupe.claim(engine, ["Ev0OLD"])
+
+
+def test_handled_waits_for_a_slow_answer_to_be_recorded(tmp_path) -> None:
+    """The signal the "nothing happened" checks wait on: it holds until the listener is
+    done, however slow the bot, so a slow bot cannot pass those checks by being late."""
+    settings = Settings(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path}/bot.db")
+    with serve_slack_bot(settings, answerer=slow_answerer(2.0)) as bot:
+        event = mention_event("How do I factory reset the Nimbus Hub?")
+        assert bot.event(event).status_code == 200
+        assert bot.activity.in_flight == 1  # acked, still answering
+        bot.handled()
+        assert len(exchanges(bot)) == 1
+        assert bot.replies(event["channel"], event["ts"])

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from slack_fixtures import exchanges
-from slack_harness import SlackBotUnderTest, message_event, new_ts
-
 from bot.slack.app import GREETING, SUGGESTED_PROMPTS
+from tests.support.slack_fixtures import exchanges
+from tests.support.slack_harness import SlackBotUnderTest, message_event, new_ts
 
 DM = "D0DIRECT"
 

@@ -6,17 +6,17 @@ import json
 from collections.abc import Iterator
 
 import pytest
-from slack_fixtures import BotFactory, exchanges, feedback, settle
-from slack_harness import (
+
+from bot.slack.blocks import ACTION_HANDOFF, ACTION_HELPFUL, ACTION_NOT_HELPFUL, FEEDBACK_MODAL
+from supportbot.models import Rating
+from tests.support.slack_fixtures import BotFactory, exchanges, feedback
+from tests.support.slack_harness import (
     SIGNING_SECRET,
     SlackBotUnderTest,
     block_action,
     mention_event,
     new_ts,
 )
-
-from bot.slack.blocks import ACTION_HANDOFF, ACTION_HELPFUL, ACTION_NOT_HELPFUL, FEEDBACK_MODAL
-from supportbot.models import Rating
 
 LEAD = "U0LEAD"
 
@@ -133,7 +133,7 @@ def test_reactions_on_an_answer_count_as_ratings_and_can_be_taken_back(answered)
 
     bot.event(reaction("reaction_added", "-1", ts="1600000000.000001"))  # not an answer
     bot.event(reaction("reaction_added", "tada"))  # not a rating
-    settle()
+    bot.handled()
     assert feedback(bot) == []
 
 
@@ -191,7 +191,7 @@ def test_without_an_escalation_channel_the_lead_group_is_pinged_in_the_thread(
 def test_feedback_for_an_unknown_exchange_is_ignored_without_errors(answered) -> None:
     bot, _exchange_id, _event = answered
     assert bot.interaction(block_action(ACTION_HELPFUL, "999999")).status_code == 200
-    settle()
+    bot.handled()
     assert feedback(bot) == []
 
 

@@ -6,14 +6,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from openai_fake import FakeOpenAI, fake_openai
-from slack_fake import streamed_text
-from slack_harness import SlackBotUnderTest, mention_event, serve_slack_bot
 from sqlmodel import Session, select
 
 from bot.slack.blocks import ACTION_HANDOFF, ACTION_HELPFUL, ACTION_NOT_HELPFUL
 from supportbot.models import Exchange
 from supportbot.settings import Settings
+from tests.support.openai_fake import FakeOpenAI, fake_openai
+from tests.support.slack_fake import streamed_text
+from tests.support.slack_harness import SlackBotUnderTest, mention_event, serve_slack_bot
 
 RESET = "how do I factory reset the Nimbus Hub?"
 

@@ -14,15 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from slack_fixtures import exchanges, feedback
-from slack_harness import (
-    SlackBotUnderTest,
-    block_action,
-    mention_event,
-    new_ts,
-    serve_slack_bot,
-    view_submission,
-)
 
 from bot.slack.blocks import ACTION_HANDOFF, ACTION_NOT_HELPFUL
 from bot.slack.outbound import LIVE_MENTION
@@ -31,6 +22,15 @@ from knowledge.answering import Answer, Citation, Turn
 from supportbot.db import session_scope
 from supportbot.models import QAPair
 from supportbot.settings import Settings
+from tests.support.slack_fixtures import exchanges, feedback
+from tests.support.slack_harness import (
+    SlackBotUnderTest,
+    block_action,
+    mention_event,
+    new_ts,
+    serve_slack_bot,
+    view_submission,
+)
 
 LEADS_GROUP = "S0LEADS"
 LEAD = "U0LEAD"

@@ -7,11 +7,11 @@ import json
 from pathlib import Path
 
 import pytest
-from slack_fixtures import exchanges, settle
-from slack_harness import block_action, message_event, serve_slack_bot
 
 from bot.slack.blocks import ACTION_CHANGE_PRODUCT
 from supportbot.settings import Settings
+from tests.support.slack_fixtures import exchanges
+from tests.support.slack_harness import block_action, message_event, serve_slack_bot
 
 
 @pytest.fixture
@@ -44,7 +44,7 @@ def test_a_product_named_in_the_question_scopes_the_answer(make) -> None:
         bot.wait_for_answer("C0SUPPORT", event["ts"])
         bot.fake.wait_for(lambda: exchanges(bot), what="the exchange")
         [exchange] = exchanges(bot)
-        assert exchange.scope == "product: Nimbus Cam"
+        assert exchange.scope == {"products": ["Nimbus Cam"]}
         assert {s["product"] for s in exchange.sources} == {"Nimbus Cam"}
         final = bot.fake.wait_for(lambda: _text(bot, "C0SUPPORT", event["ts"]).count("Answering"))
         assert final
@@ -59,7 +59,7 @@ def test_two_products_get_a_clarifying_question_and_one_click_answers(make) -> N
         assert picker["text"].startswith("Which product is this about?")
         labels = [b["text"]["text"] for b in _buttons(picker)]
         assert labels == ["Nimbus Cam", "Nimbus Hub", "All products"]
-        settle()
+        bot.handled()
         assert exchanges(bot) == [], "nothing is answered before the asker chooses"
 
         cam = _buttons(picker)[0]
@@ -69,9 +69,9 @@ def test_two_products_get_a_clarifying_question_and_one_click_answers(make) -> N
         assert bot.interaction(action).status_code == 200
         bot.fake.wait_for(lambda: exchanges(bot), what="the chosen answer")
         bot.interaction(action)  # a double click answers once
-        settle()
+        bot.handled()
         [exchange] = exchanges(bot)
-        assert exchange.scope == "product: Nimbus Cam"
+        assert exchange.scope == {"products": ["Nimbus Cam"]}
         assert exchange.question == "Can the Nimbus Cam be paired with the Nimbus Hub?"
         updates = [u for u in bot.fake.called("chat.update") if u.get("ts") == message["ts"]]
         assert updates, "the picker is replaced by the choice"
@@ -85,7 +85,7 @@ def test_the_channels_products_win_over_detection(make) -> None:
         bot.event(event)
         bot.wait_for_answer("C0SUPPORT", event["ts"])
         bot.fake.wait_for(lambda: exchanges(bot), what="the exchange")
-        assert exchanges(bot)[0].scope == "product: Nimbus Hub"
+        assert exchanges(bot)[0].scope == {"products": ["Nimbus Hub"]}
 
 
 def test_a_follow_up_keeps_the_threads_product_and_change_offers_the_others(make) -> None:
@@ -96,7 +96,7 @@ def test_a_follow_up_keeps_the_threads_product_and_change_offers_the_others(make
         follow_up = message_event("And how long does it take?", thread_ts=event["ts"])
         bot.event(follow_up)
         bot.fake.wait_for(lambda: len(exchanges(bot)) == 2, what="the follow-up")
-        assert exchanges(bot)[1].scope == "product: Nimbus Cam"
+        assert exchanges(bot)[1].scope == {"products": ["Nimbus Cam"]}
 
         first = exchanges(bot)[0]
         message = {"type": "message", "ts": "1700000200.000200", "thread_ts": event["ts"]}

@@ -13,15 +13,15 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from app_server import free_port
-from served_process import ServedProcess
-from slack_fake import FakeSlack, fake_slack
-from slack_harness import SlackBotUnderTest, mention_event
 from sqlmodel import Session, select
 
 from supportbot import db
 from supportbot.models import Exchange, QuestionRecord, QuestionState
 from supportbot.settings import Settings
+from tests.support.app_server import free_port
+from tests.support.served_process import ServedProcess
+from tests.support.slack_fake import FakeSlack, fake_slack
+from tests.support.slack_harness import SlackBotUnderTest, mention_event
 
 QUESTIONS = 20
 ENDED = {QuestionState.ANSWERED, QuestionState.HANDED_OFF, QuestionState.FAILED}

@@ -7,15 +7,16 @@ import time
 from urllib.parse import quote
 
 import pytest
-from slack_fixtures import exchanges, settle
-from slack_harness import SlackBotUnderTest, envelope, mention_event
+
+from tests.support.slack_fixtures import exchanges
+from tests.support.slack_harness import SlackBotUnderTest, envelope, mention_event
 
 
 def test_a_forged_signature_is_rejected(bot: SlackBotUnderTest) -> None:
     body = json.dumps(envelope(mention_event("How do I reset it?")))
     response = bot.post(body, signature="v0=" + "0" * 64)
     assert response.status_code == 401
-    settle()
+    bot.handled()
     assert bot.fake.called("chat.postMessage") == []
 
 
@@ -98,7 +99,7 @@ def test_malformed_and_unexpected_payloads_never_cause_a_server_error(
 ) -> None:
     response = bot.post(body, content_type=content_type)
     assert response.status_code < 500
-    settle(0.3)
+    bot.handled()
     assert exchanges(bot) == []
     assert bot.url
     assert bot.post(json.dumps({"type": "url_verification", "challenge": "ok"})).status_code == 200

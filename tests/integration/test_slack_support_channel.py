@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from slack_fake import BOT_ID, BOT_USER_ID
-from slack_fixtures import BotFactory, exchanges, settle
-from slack_harness import message_event
+
+from tests.support.slack_fake import BOT_ID, BOT_USER_ID
+from tests.support.slack_fixtures import BotFactory, exchanges
+from tests.support.slack_harness import message_event
 
 QUESTION = "How do I factory reset the Nimbus Hub?"
 
@@ -29,7 +30,7 @@ def test_a_real_question_in_a_support_channel_is_answered_in_its_thread(support)
 )
 def test_chit_chat_is_ignored(support, text: str) -> None:
     support.event(message_event(text))
-    settle()
+    support.handled()
     assert support.fake.called("chat.postMessage") == []
     assert exchanges(support) == []
 
@@ -49,7 +50,7 @@ def test_edits_joins_bots_and_our_own_messages_are_ignored(support, fields: dict
     event = message_event(QUESTION)
     event.update(fields)
     assert support.event(event).status_code == 200
-    settle()
+    support.handled()
     assert support.fake.called("chat.postMessage") == []
     assert exchanges(support) == []
 
@@ -57,7 +58,7 @@ def test_edits_joins_bots_and_our_own_messages_are_ignored(support, fields: dict
 def test_a_question_in_a_channel_without_auto_answer_waits_for_a_mention(make_bot) -> None:
     with make_bot() as bot:
         bot.event(message_event(QUESTION, channel="C0RANDOM"))
-        settle()
+        bot.handled()
         assert bot.fake.called("chat.postMessage") == []
 
 
@@ -68,7 +69,7 @@ def test_a_message_that_mentions_the_bot_is_answered_once_via_app_mention(suppor
     mention.pop("channel_type")
     support.event(mention)  # …and the app_mention copy answers
     support.wait_for_answer("C0SUPPORT", event["ts"])
-    settle()
+    support.handled()
     assert len(exchanges(support)) == 1
 
 
@@ -82,6 +83,6 @@ def test_channel_settings_from_config_scope_the_search(make_bot) -> None:
         assert "update, 20" in sources, "only dated updates are cited"
         assert "troubleshooting.html" not in sources
         [exchange] = exchanges(bot)
-        assert exchange.scope == "kind: update"
+        assert exchange.scope == {"kinds": ["update"]}
         assert {s["kind"] for s in exchange.sources} == {"update"}
         assert "Answering for: kind: update" in sources

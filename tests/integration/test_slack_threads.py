@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from openai_fake import fake_openai
-from slack_fixtures import BotFactory, exchanges, settle
-from slack_harness import message_event
+from tests.support.openai_fake import fake_openai
+from tests.support.slack_fixtures import BotFactory, exchanges
+from tests.support.slack_harness import message_event
 
 
 def test_a_follow_up_in_the_bots_thread_is_answered_with_the_thread_as_history(
@@ -41,7 +41,7 @@ def test_chatter_in_a_thread_the_bot_never_joined_is_left_alone(make_bot: BotFac
     with make_bot(slack_support_channels=["C0SUPPORT"]) as bot:
         reply = message_event("How do we feel about the launch?", thread_ts="1600000000.000100")
         bot.event(reply)
-        settle()
+        bot.handled()
         assert exchanges(bot) == []
 
 
@@ -51,5 +51,5 @@ def test_thanks_in_the_bots_thread_gets_no_answer(make_bot: BotFactory) -> None:
         bot.event(first)
         bot.wait_for_answer("C0SUPPORT", first["ts"])
         bot.event(message_event("thanks, that worked!", thread_ts=first["ts"]))
-        settle()
+        bot.handled()
         assert len(exchanges(bot)) == 1

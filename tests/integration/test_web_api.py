@@ -10,13 +10,13 @@ from typing import Any
 import httpx
 import jsonschema
 import pytest
-from app_server import serve
-from openai_fake import FakeOpenAI, fake_openai
 from sqlmodel import Session, select
 
 from bot.server import create_app
 from supportbot.models import Exchange, Feedback, Rating
 from supportbot.settings import Settings
+from tests.support.app_server import serve
+from tests.support.openai_fake import FakeOpenAI, fake_openai
 
 RESET = "How do I factory reset the Nimbus Hub?"
 
@@ -230,7 +230,7 @@ def test_handoff_marks_the_exchange_escalated_once(web: Web) -> None:
 def test_handoff_reaches_slack_when_slack_is_configured(
     sample_knowledge: Path, tmp_path: Path
 ) -> None:
-    from slack_harness import serve_slack_bot
+    from tests.support.slack_harness import serve_slack_bot
 
     settings = Settings(
         data_dir=sample_knowledge,

@@ -15,13 +15,13 @@ from typing import Any
 
 import httpx
 import pytest
-from app_server import serve
 from sqlmodel import Session, select
 
 from bot.server import create_app
 from knowledge.answering import Answer, Turn
 from supportbot.models import Exchange, QuestionRecord, QuestionState
 from supportbot.settings import Settings
+from tests.support.app_server import serve
 
 WORKERS = 8
 TOKENS = 600  # at 0.05 s a token: half a minute, unless cancelled

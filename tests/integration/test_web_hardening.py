@@ -9,7 +9,6 @@ from typing import Any
 
 import httpx
 import pytest
-from app_server import serve
 from pydantic import ValidationError
 from sqlmodel import Session, select
 
@@ -17,6 +16,7 @@ from bot.server import create_app
 from finetune_data.report import build_report, render
 from supportbot.models import Exchange
 from supportbot.settings import Settings
+from tests.support.app_server import serve
 
 RESET = "How do I factory reset the Nimbus Hub?"
 KEY = "web-key-0123456789abcdef"

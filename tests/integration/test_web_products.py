@@ -19,7 +19,7 @@ BOTH = "Can the Nimbus Cam be paired with the Nimbus Hub?"
 
 @pytest.fixture
 def web(two_products_knowledge: Path, tmp_path: Path):
-    from app_server import serve
+    from tests.support.app_server import serve
 
     settings = Settings(
         data_dir=two_products_knowledge, database_url=f"sqlite:///{tmp_path}/web.db"
@@ -67,7 +67,7 @@ def test_two_products_get_a_clarifying_question_then_the_choice_is_answered(web:
     assert everything["mode"] != "clarify"
     assert everything["products"] == []
     assert {s["product"] for s in everything["sources"]} <= {"Nimbus Cam", "Nimbus Hub"}
-    assert [e.scope for e in web.exchanges()] == ["product: Nimbus Hub", None]
+    assert [e.scope for e in web.exchanges()] == [{"products": ["Nimbus Hub"]}, None]
 
 
 def test_the_stream_sends_the_clarifying_question_as_done(web: Web) -> None:

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import httpx
 import pytest
-from app_server import serve
 from sqlmodel import Session, select
 
 from bot.server import create_app
 from supportbot.db import session_scope
 from supportbot.models import PairKind, PairOrigin, PairStatus, QAPair
 from supportbot.settings import Settings
+from tests.support.app_server import serve
 
 TOKEN = "review-token-0123456789"
 

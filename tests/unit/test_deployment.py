@@ -29,10 +29,11 @@ def compose() -> dict:
 def cli_command_exists(args: list[str]) -> bool:
     command = typer.main.get_command(app)
     for word in args:
-        subcommands = getattr(command, "commands", {})
-        if word not in subcommands:
+        # The root loads a command's module when asked for it by name.
+        found = command.get_command(None, word) if hasattr(command, "get_command") else None
+        if found is None:
             return False
-        command = subcommands[word]
+        command = found
     return True
 
 

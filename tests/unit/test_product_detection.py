@@ -59,10 +59,15 @@ def test_the_catalog_comes_from_the_sources_file(tmp_path: Path) -> None:
 
 
 def test_a_verified_answer_keeps_the_single_product_it_was_answered_for() -> None:
-    from finetune_data.curation import scoped_product
+    from finetune_data.curation import verified_answer_document
+    from supportbot.models import QAPair
 
-    assert scoped_product("product: Galaxy S10") == "Galaxy S10"
-    assert scoped_product("product: Galaxy S10 · kind: manual") == "Galaxy S10"
-    assert scoped_product("kind: manual · product: Nimbus Hub") == "Nimbus Hub"
-    assert scoped_product("product: A, B") is None
-    assert scoped_product(None) is None
+    def product_of(scope: dict | None) -> str | None:
+        pair = QAPair(id=7, question="q", answer="a", scope=scope)
+        return verified_answer_document(pair).meta["product"]
+
+    assert product_of({"products": ["Galaxy S10"]}) == "Galaxy S10"
+    assert product_of({"products": ["Galaxy S10"], "kinds": ["manual"]}) == "Galaxy S10"
+    assert product_of({"kinds": ["manual"], "products": ["Nimbus Hub"]}) == "Nimbus Hub"
+    assert product_of({"products": ["A", "B"]}) is None
+    assert product_of(None) is None

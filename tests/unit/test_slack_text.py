@@ -7,12 +7,12 @@ import json
 import pytest
 from slackify_markdown import slackify_markdown
 
-from bot.conversation import Scope
 from bot.slack.blocks import SECTION_LIMIT, _sections, source_line, to_mrkdwn
 from bot.slack.channels import parse_command
 from bot.slack.outbound import LIVE_MENTION, intended, neutralise, safe_payload
 from bot.slack.questions import clean_text, looks_like_question
 from knowledge.answering import Citation
+from knowledge.scope import Scope
 
 MARKDOWN = [
     "**Bold** and *italic* and [a link](https://docs.example/a?b=1&c=2)",

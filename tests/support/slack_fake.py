@@ -18,7 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from local_http import running
+from tests.support.local_http import running
 
 BOT_USER_ID = "UBOT0001"
 BOT_ID = "BBOT0001"

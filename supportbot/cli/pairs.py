@@ -12,8 +12,18 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from supportbot.cli_common import console, err_console, open_engine, operator
-from supportbot.cli_common import fail as _fail
+from finetune_data.curation import CurationError, decide, get_pair, list_pairs, store_indexer
+from finetune_data.curation import edit as edit_pair
+from finetune_data.curation import mark as mark_pair
+from finetune_data.datasets import export
+from finetune_data.harvest import harvest as run_harvest
+from finetune_data.harvest import sentence_embedder
+from finetune_data.history import as_dict, history
+from finetune_data.importing import SAMPLE_PAIRS, import_pairs, read_records
+from knowledge.answering import AnsweringService
+from knowledge.stores import open_document_store
+from supportbot.cli.common import console, err_console, fail, open_engine, operator
+from supportbot.models import PairKind, PairStatus
 
 pairs_app = typer.Typer(
     help="Curate Q&A pairs (harvest, import, list, show, approve, reject, edit, export).",
@@ -30,8 +40,6 @@ def _context(ctx: typer.Context) -> tuple[Any, Any]:
 @pairs_app.command()
 def harvest(ctx: typer.Context) -> None:
     """Turn exchanges rated since the last harvest into candidates and knowledge gaps."""
-    from finetune_data.harvest import harvest as run_harvest
-    from finetune_data.harvest import sentence_embedder
 
     settings, engine = _context(ctx)
     report = run_harvest(engine, sentence_embedder(settings))
@@ -49,15 +57,13 @@ def list_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """List pairs (default: candidates awaiting review)."""
-    from finetune_data.curation import list_pairs
-    from supportbot.models import PairKind, PairStatus
 
     _settings, engine = _context(ctx)
     try:
         wanted_status = None if status == "all" else PairStatus(status)
         wanted_kind = None if kind == "all" else PairKind(kind)
     except ValueError as error:
-        _fail(str(error), code=2)
+        fail(str(error), code=2)
     pairs = list_pairs(engine, wanted_status, wanted_kind, limit=1000)
     if as_json:
         console.print_json(json.dumps([_as_dict(p) for p in pairs]))
@@ -78,14 +84,12 @@ def list_command(
 @pairs_app.command()
 def show(ctx: typer.Context, pair_id: int) -> None:
     """Show one pair whole, with its sources and its history."""
-    from finetune_data.curation import CurationError, get_pair
-    from finetune_data.history import as_dict, history
 
     _settings, engine = _context(ctx)
     try:
         pair = get_pair(engine, pair_id)
     except CurationError as error:
-        _fail(str(error))
+        fail(str(error))
     data = _as_dict(pair, full=True)
     data["history"] = [as_dict(event) for event in history(engine, pair_id)]
     console.print_json(json.dumps(data))
@@ -129,16 +133,14 @@ def mark(
 ) -> None:
     """Put a pair in the evaluation set (--test) or back in training (--train), or mark
     it --critical."""
-    from finetune_data.curation import CurationError
-    from finetune_data.curation import mark as mark_pair
 
     _settings, engine = _context(ctx)
     if test is None and critical is None:
-        _fail("give --test/--train and/or --critical/--no-critical", code=2)
+        fail("give --test/--train and/or --critical/--no-critical", code=2)
     try:
         pair = mark_pair(engine, pair_id, operator(by), test=test, critical=critical)
     except CurationError as error:
-        _fail(str(error))
+        fail(str(error))
     console.print(
         f"Pair {pair.id}: {'test' if pair.test else 'training'}"
         + (", critical" if pair.critical else "")
@@ -155,16 +157,14 @@ def edit(
     by: By = None,
 ) -> None:
     """Edit a pair's question or answer."""
-    from finetune_data.curation import CurationError, store_indexer
-    from finetune_data.curation import edit as edit_pair
 
     settings, engine = _context(ctx)
     if question is None and answer is None:
-        _fail("give --question and/or --answer", code=2)
+        fail("give --question and/or --answer", code=2)
     try:
         pair = edit_pair(engine, pair_id, operator(by), store_indexer(settings), question, answer)
     except CurationError as error:
-        _fail(str(error))
+        fail(str(error))
     console.print(f"Pair {pair.id} edited by {pair.edited_by}.")
 
 
@@ -176,8 +176,6 @@ def _decide(
     answer: str | None,
     replaces: int | None = None,
 ) -> None:
-    from finetune_data.curation import CurationError, decide, store_indexer
-    from supportbot.models import PairStatus
 
     settings, engine = _context(ctx)
     index = store_indexer(settings)
@@ -193,7 +191,7 @@ def _decide(
             replaces=replaces,
         )
     except CurationError as error:
-        _fail(str(error))
+        fail(str(error))
     console.print(f"Pair {pair.id} {pair.status.value} by {pair.decided_by}.")
 
 
@@ -216,17 +214,13 @@ def import_command(
     by: By = None,
 ) -> None:
     """Import existing Q&A pairs (an FAQ, macros), with sources retrieved for each."""
-    from finetune_data.curation import store_indexer
-    from finetune_data.importing import SAMPLE_PAIRS, import_pairs, read_records
-    from knowledge.answering import AnsweringService
-    from knowledge.stores import open_document_store
 
     if (path is None) == (not sample):
-        _fail("give a file, or --sample for the shipped sample pairs", code=2)
+        fail("give a file, or --sample for the shipped sample pairs", code=2)
     source = SAMPLE_PAIRS if sample else path
     assert source is not None
     if not source.is_file():
-        _fail(f"{source} is not a file", code=2)
+        fail(f"{source} is not a file", code=2)
     settings, engine = _context(ctx)
     records, problems = read_records(source)
     store = open_document_store(settings)
@@ -264,8 +258,6 @@ def import_command(
 def export_command(ctx: typer.Context) -> None:
     """Write approved pairs as a versioned chat-JSONL dataset under the data directory
     (not the test pairs; refused while two approved pairs contradict each other)."""
-    from finetune_data.datasets import export
-    from finetune_data.harvest import sentence_embedder
 
     settings, engine = _context(ctx)
     result = export(engine, settings.resolved_data_dir, sentence_embedder(settings))

@@ -9,7 +9,9 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from supportbot.cli_common import console, fail, open_engine
+from scheduler.jobs import JobContext, all_jobs, execute
+from scheduler.status import job_statuses
+from supportbot.cli.common import console, fail, open_engine
 
 jobs_app = typer.Typer(help="Scheduled jobs (list, run now).", no_args_is_help=True)
 
@@ -20,7 +22,6 @@ def list_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Every job: schedule, next run (from the scheduler's store), last run and result."""
-    from scheduler.status import job_statuses
 
     settings = ctx.obj
     rows = job_statuses(settings, open_engine(settings))
@@ -43,7 +44,6 @@ def list_command(
 @jobs_app.command("run")
 def run_command(ctx: typer.Context, name: str) -> None:
     """Run one job now, through the same code path as the scheduler (recorded the same way)."""
-    from scheduler.jobs import JobContext, all_jobs, execute
 
     settings = ctx.obj
     jobs = {job.id: job for job in all_jobs(settings)}

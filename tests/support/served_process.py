@@ -1,6 +1,6 @@
 """The real server in a process of its own, so tests can SIGKILL and SIGTERM it.
 
-    python tests/integration/served_process.py DATABASE_URL SLACK_API_URL PORT \
+    python tests/support/served_process.py DATABASE_URL SLACK_API_URL PORT \
         [--answer-s 3] [--grace-s 10] [--data-dir DIR]
 
 uvicorn runs in the main thread and handles signals as in production (`supportbot
@@ -22,12 +22,12 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 if __name__ == "__main__":
-    sys.path[:0] = [str(ROOT), str(Path(__file__).parent)]
+    sys.path[:1] = [str(ROOT)]  # the repository, not this folder, so tests.support resolves
 
 import httpx  # noqa: E402
-from slack_harness import BOT_TOKEN, SIGNING_SECRET  # noqa: E402
 
 from knowledge.answering import Answer, Citation, Turn  # noqa: E402
+from tests.support.slack_harness import BOT_TOKEN, SIGNING_SECRET  # noqa: E402
 
 __all__ = ["SIGNING_SECRET", "ServedProcess", "slow_answerer"]
 

@@ -8,8 +8,11 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from supportbot.cli_common import console, open_engine, operator
-from supportbot.cli_common import fail as _fail
+from supportbot.cli.common import console, fail, open_engine, operator
+from supportbot.registry import RegistryError, list_models
+from supportbot.registry import promote as go_live
+from supportbot.registry import register as add
+from supportbot.registry import rollback as restore
 
 models_app = typer.Typer(
     help="Model registry (list, register, promote, rollback).", no_args_is_help=True
@@ -28,7 +31,6 @@ def list_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Registered models; the live one is marked."""
-    from supportbot.registry import list_models
 
     settings = ctx.obj
     models = list_models(_engine(ctx))
@@ -73,37 +75,31 @@ def register(
     backend: Annotated[str, typer.Option(help="local, openai or external")] = "external",
 ) -> None:
     """Register a model served elsewhere (e.g. a LoRA on vLLM) so it can be promoted."""
-    from supportbot.registry import RegistryError
-    from supportbot.registry import register as add
 
     try:
         add(_engine(ctx), model_id, backend)
     except RegistryError as error:
-        _fail(str(error))
+        fail(str(error))
     console.print(f"Registered {model_id} ({backend}); promote it to go live.")
 
 
 @models_app.command()
 def promote(ctx: typer.Context, model_id: str, by: By = None, reason: Reason = None) -> None:
     """Make a registered model the one that answers."""
-    from supportbot.registry import RegistryError
-    from supportbot.registry import promote as go_live
 
     try:
         change = go_live(_engine(ctx), model_id, operator(by), reason)
     except RegistryError as error:
-        _fail(str(error))
+        fail(str(error))
     console.print(f"{model_id} is live (was {change.previous_model_id or 'the base model'}).")
 
 
 @models_app.command()
 def rollback(ctx: typer.Context, by: By = None, reason: Reason = None) -> None:
     """Restore the model that was live before the latest promotion."""
-    from supportbot.registry import RegistryError
-    from supportbot.registry import rollback as restore
 
     try:
         change = restore(_engine(ctx), operator(by), reason)
     except RegistryError as error:
-        _fail(str(error))
+        fail(str(error))
     console.print(f"Rolled back to {change.model_id or 'the base model'}.")

@@ -17,14 +17,15 @@ from typing import Any
 from urllib.parse import urlencode
 
 import httpx
-from app_server import serve
-from slack_fake import BOT_USER_ID, TEAM_ID, FakeSlack, fake_slack, unique_ts
 from slack_sdk.signature import SignatureVerifier
 from sqlalchemy.engine import Engine
 
 from bot.conversation import Answerer
 from bot.server import create_app
+from bot.slack.activity import Activity
 from supportbot.settings import Settings
+from tests.support.app_server import serve
+from tests.support.slack_fake import BOT_USER_ID, TEAM_ID, FakeSlack, fake_slack, unique_ts
 
 SIGNING_SECRET = "test-signing-secret-8f2b"
 BOT_TOKEN = "xoxb-0000-1111-test-token"
@@ -131,6 +132,7 @@ class SlackBotUnderTest:
     fake: FakeSlack
     settings: Settings
     engine: Engine
+    activity: Activity
 
     def post(
         self,
@@ -188,6 +190,13 @@ class SlackBotUnderTest:
 
     # --- what the bot did -------------------------------------------------------------
 
+    def handled(self, timeout: float = 10.0) -> None:
+        """Wait until the bot has finished with every request it was sent (answered,
+        recorded or decided to do nothing): the positive signal a check that nothing
+        happened needs, where a fixed sleep would let a slow bot pass."""
+        if not self.activity.wait_idle(timeout):
+            raise AssertionError(f"{self.activity.in_flight} Slack requests still in flight")
+
     def replies(self, channel: str, thread_ts: str) -> list[dict[str, Any]]:
         """Answer-bearing calls into one thread: posts and stream starts."""
         return [
@@ -207,7 +216,7 @@ class SlackBotUnderTest:
 @contextmanager
 def serve_app(
     settings: Settings, slack_api_url: str, answerer: Answerer | None = None
-) -> Iterator[tuple[str, Settings, Engine]]:
+) -> Iterator[tuple[str, Settings, Engine, Activity]]:
     """The app under uvicorn on loopback, its Slack Web API at `slack_api_url`."""
     settings = Settings.model_validate(
         {
@@ -219,7 +228,7 @@ def serve_app(
     )
     app = create_app(settings, answerer=answerer)
     with serve(app) as url:
-        yield url, settings, app.state.engine
+        yield url, settings, app.state.engine, app.state.slack.activity
 
 
 @contextmanager
@@ -228,6 +237,11 @@ def serve_slack_bot(
 ) -> Iterator[SlackBotUnderTest]:
     with (
         fake_slack() as fake,
-        serve_app(settings, f"{fake.base_url}/api/", answerer) as (url, settings, engine),
+        serve_app(settings, f"{fake.base_url}/api/", answerer) as (
+            url,
+            settings,
+            engine,
+            activity,
+        ),
     ):
-        yield SlackBotUnderTest(url, fake, settings, engine)
+        yield SlackBotUnderTest(url, fake, settings, engine, activity)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from local_http import running
+from tests.support.local_http import running
 
 FINE_TUNED = "ft:gpt-4o-mini-2024-07-18:example-org:supportbot:AbC123"
 

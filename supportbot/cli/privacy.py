@@ -11,8 +11,14 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from sqlmodel import Session, col, select
 
-from supportbot.cli_common import console, fail, open_engine, operator
+from finetune_data.curation import store_indexer
+from finetune_data.privacy import Selector
+from finetune_data.privacy import expire as run_expire
+from finetune_data.privacy import forget as run_forget
+from supportbot.cli.common import console, fail, open_engine, operator
+from supportbot.models import PrivacyAction
 
 privacy_app = typer.Typer(
     help="Personal data: forget one person, expire old raw text, list what was done.",
@@ -35,9 +41,6 @@ def forget(
 ) -> None:
     """Remove one person's data everywhere: exchanges, feedback, pairs, verified answers
     and datasets not yet trained on."""
-    from finetune_data.curation import store_indexer
-    from finetune_data.privacy import Selector
-    from finetune_data.privacy import forget as run_forget
 
     given = [
         (k, v)
@@ -72,7 +75,6 @@ def forget(
 def expire(ctx: typer.Context) -> None:
     """Scrub raw exchange and feedback text older than SUPPORTBOT_RETENTION_DAYS now
     (the scheduler's `retention` job does this daily)."""
-    from finetune_data.privacy import expire as run_expire
 
     settings = ctx.obj
     if settings.retention_days <= 0:
@@ -87,9 +89,6 @@ def expire(ctx: typer.Context) -> None:
 @privacy_app.command("log")
 def log_command(ctx: typer.Context) -> None:
     """What was forgotten or expired, when and by whom (counts only)."""
-    from sqlmodel import Session, col, select
-
-    from supportbot.models import PrivacyAction
 
     with Session(open_engine(ctx.obj)) as session:
         actions = session.exec(select(PrivacyAction).order_by(col(PrivacyAction.id))).all()

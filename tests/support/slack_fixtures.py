@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from slack_harness import SlackBotUnderTest, serve_slack_bot
 from sqlmodel import Session, select
 
 from supportbot.models import Exchange, Feedback
 from supportbot.settings import Settings
+from tests.support.slack_harness import SlackBotUnderTest, serve_slack_bot
 
 BotFactory = Callable[..., AbstractContextManager[SlackBotUnderTest]]
 
@@ -42,10 +42,3 @@ def exchanges(bot: SlackBotUnderTest) -> list[Exchange]:
 def feedback(bot: SlackBotUnderTest) -> list[Feedback]:
     with Session(bot.engine) as session:
         return list(session.exec(select(Feedback).order_by(Feedback.id)).all())
-
-
-def settle(seconds: float = 0.8) -> None:
-    """Give the bot time to (wrongly) act before asserting that it did nothing."""
-    import time
-
-    time.sleep(seconds)

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from local_http import running
+from tests.support.local_http import running
 
 Reply = Callable[[dict[str, Any]], str]
 

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from local_http import running
+from tests.support.local_http import running
 
 
 def make_pdf(text_lines: list[str]) -> bytes:
