@@ -19,6 +19,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.adapter.starlette.async_handler import to_starlette_response
 from slack_bolt.async_app import AsyncBoltRequest
 from starlette.datastructures import Headers, MutableHeaders
@@ -27,8 +28,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from bot.conversation import Answerer, Conversation
 from bot.delivery import Delivery
 from bot.health import Health
+from bot.slack.app import build_slack_app
 from bot.slack.door import Door, Refused
+from bot.web.api import build_api
+from bot.web.guard import Guard
 from bot.web.hardening import Hardening
+from bot.web.page import build_page
+from bot.web.review import build_review
 from supportbot import __version__, db
 from supportbot.settings import Settings
 
@@ -211,10 +217,6 @@ def _mount_web(
     delivery: Delivery,
 ) -> ThreadPoolExecutor:
     """The web chat: /api (JSON and Server-Sent Events) and the page at /."""
-    from bot.web.api import build_api
-    from bot.web.guard import Guard
-    from bot.web.page import build_page
-    from bot.web.review import build_review
 
     guard = Guard(settings)
     api, pool = build_api(settings, conversation, guard, slack, delivery)
@@ -237,7 +239,6 @@ def _mount_web(
 def _slack(settings: Settings, conversation: Conversation, delivery: Delivery) -> SlackBot | None:
     if settings.slack_bot_token is None or settings.slack_signing_secret is None:
         return None
-    from bot.slack.app import build_slack_app
 
     return build_slack_app(settings, conversation, delivery)
 
@@ -246,7 +247,6 @@ async def _start_socket_mode(settings: Settings, slack: SlackBot | None) -> Any:
     """Socket Mode when an app-level token is set: no public URL needed."""
     if slack is None or settings.slack_app_token is None:
         return None
-    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
     handler = AsyncSocketModeHandler(slack.app, settings.slack_app_token.get_secret_value())
     await handler.connect_async()

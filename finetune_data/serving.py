@@ -26,7 +26,7 @@ from pydantic import Field
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from finetune_data.local_backend import BaseModel, LocalChatModel
+from finetune_data.local_backend import LocalChatModel, OpenWeightsModel
 from supportbot.models import ModelVersion, TrainingRun
 
 
@@ -41,7 +41,7 @@ class ChatCompletionRequest(Schema):
 class ModelCache:
     """Local models by id, loaded on first use and kept."""
 
-    def __init__(self, engine: Engine, base: BaseModel) -> None:
+    def __init__(self, engine: Engine, base: OpenWeightsModel) -> None:
         self.engine = engine
         self.base = base
         self._models: dict[str, LocalChatModel] = {}
@@ -86,7 +86,7 @@ def _error(status: int, message: str, code: str, param: str | None = None) -> JS
     return JSONResponse(body, status_code=status)
 
 
-def build_model_server(engine: Engine, base: BaseModel) -> FastAPI:
+def build_model_server(engine: Engine, base: OpenWeightsModel) -> FastAPI:
     app = FastAPI(title="supportbot local models", docs_url=None, redoc_url=None)
     cache = ModelCache(engine, base)
 

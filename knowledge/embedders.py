@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from haystack.components.embedders import OpenAIDocumentEmbedder, OpenAITextEmbedder
 from haystack.utils import Secret
 
 from supportbot.settings import EmbeddingBackend, Settings
@@ -21,14 +22,14 @@ def openai_secret(settings: Settings) -> Secret:
 
 def build_document_embedder(settings: Settings) -> Any:
     if settings.embedding_backend is EmbeddingBackend.OPENAI:
-        from haystack.components.embedders import OpenAIDocumentEmbedder
-
         return OpenAIDocumentEmbedder(
             api_key=openai_secret(settings),
             model=settings.embedding_model,
             api_base_url=settings.llm_base_url,
             meta_fields_to_embed=EMBEDDED_META,
         )
+    # sentence-transformers brings torch (~4 s to import): not loaded when embeddings
+    # come from an API.
     from haystack_integrations.components.embedders.sentence_transformers import (
         SentenceTransformersDocumentEmbedder,
     )
@@ -44,13 +45,12 @@ def build_document_embedder(settings: Settings) -> Any:
 
 def build_text_embedder(settings: Settings) -> Any:
     if settings.embedding_backend is EmbeddingBackend.OPENAI:
-        from haystack.components.embedders import OpenAITextEmbedder
-
         return OpenAITextEmbedder(
             api_key=openai_secret(settings),
             model=settings.embedding_model,
             api_base_url=settings.llm_base_url,
         )
+    # torch again: only for local embeddings.
     from haystack_integrations.components.embedders.sentence_transformers import (
         SentenceTransformersTextEmbedder,
     )

@@ -25,6 +25,7 @@ import yaml
 from haystack.components.fetchers import LinkContentFetcher
 from haystack.dataclasses import ByteStream
 from pydantic import BaseModel, Field, ValidationError, model_validator
+from trafilatura import extract_metadata
 
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -321,7 +322,6 @@ def _list_feed(source: SourceSpec, fetcher: LinkContentFetcher) -> Listing:
 
 def _page_metadata(stream: ByteStream) -> tuple[str | None, datetime | None]:
     """A web page's title and date: from its markup (via trafilatura), else Last-Modified."""
-    from trafilatura import extract_metadata
 
     try:
         metadata = extract_metadata(stream.data.decode("utf-8", errors="replace"))

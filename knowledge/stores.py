@@ -15,10 +15,12 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import bm25s
 import numpy as np
 from haystack import Document
 from haystack.document_stores.in_memory import InMemoryDocumentStore
 from haystack.document_stores.types import DocumentStore
+from haystack.utils import Secret
 from haystack.utils.filters import document_matches_filter
 from scipy.special import expit
 
@@ -66,8 +68,6 @@ class _SearchIndex:
     """
 
     def __init__(self, documents: list[Document]) -> None:
-        import bm25s
-
         self.documents = documents
         self.positions = {doc.id: i for i, doc in enumerate(documents)}
         tokenized = _tokenize([doc.content or "" for doc in documents])
@@ -110,8 +110,6 @@ class _SearchIndex:
 def _tokenize(texts: list[str]) -> list[list[str]]:
     # Haystack's BM25 tokenisation (lower-cased words), no stop-word list: support
     # questions hinge on short words like "on", "off", "up".
-    import bm25s
-
     return bm25s.tokenize(
         texts,
         lower=True,
@@ -375,7 +373,7 @@ def open_weaviate_store(
 ) -> DocumentStore:
     if not url:
         raise ValueError("SUPPORTBOT_WEAVIATE_URL must be set when the document store is weaviate")
-    from haystack.utils import Secret
+    # The Weaviate client (gRPC and all, ~0.7 s) loads only when that store is chosen.
     from haystack_integrations.document_stores.weaviate import (
         AuthApiKey,
         WeaviateDocumentStore,

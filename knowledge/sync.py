@@ -105,11 +105,6 @@ class KnowledgeSync:
             # An interrupted sync loses nothing: what was not persisted is re-done next time.
             persist(self.store)
 
-    def sync_source(
-        self, source: SourceSpec, progress: ProgressCallback | None = None
-    ) -> SyncReport:
-        return self.sync([source], progress)[0]
-
     def _sync_source(self, source: SourceSpec, progress: ProgressCallback | None) -> SyncReport:
         report = SyncReport(source=source.name)
         started = time.perf_counter()

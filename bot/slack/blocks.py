@@ -257,10 +257,6 @@ def answer_blocks(
     return _sections(to_mrkdwn(text)) + closing_blocks(answer, exchange_id, scope_label, change)
 
 
-def notice_blocks(text: str) -> list[Block]:
-    return [section(text)]
-
-
 def feedback_modal(
     exchange_id: int, channel_id: str | None, thread_ts: str | None, key: bytes
 ) -> Block:

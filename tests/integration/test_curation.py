@@ -13,7 +13,7 @@ from finetune_data.curation import CurationError, decide, mark
 from finetune_data.datasets import export
 from finetune_data.harvest import sentence_embedder
 from finetune_data.history import history
-from finetune_data.pipeline import frozen_test_pairs
+from finetune_data.training import frozen_test_pairs
 from supportbot import db
 from supportbot.db import session_scope
 from supportbot.models import PairStatus, QAPair

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from finetune_data.local_backend import BaseModel, LocalTrainer, LoRASettings
+from finetune_data.local_backend import LocalTrainer, LoRASettings, OpenWeightsModel
 from supportbot import db
 from supportbot.db import session_scope
 from supportbot.models import Dataset, RunStatus
@@ -77,7 +77,9 @@ def test_lora_lowers_held_out_loss_and_registers_an_inactive_model(tmp_path: Pat
         session.flush()
         session.expunge(dataset)
 
-    trainer = LocalTrainer(tmp_path, BaseModel(str(folder), GGUF_FILE), LoRASettings(steps=12))
+    trainer = LocalTrainer(
+        tmp_path, OpenWeightsModel(str(folder), GGUF_FILE), LoRASettings(steps=12)
+    )
     run = trainer.train(engine, dataset)
 
     assert run.status == RunStatus.SUCCEEDED, run.error
@@ -97,7 +99,7 @@ def test_lora_lowers_held_out_loss_and_registers_an_inactive_model(tmp_path: Pat
     from finetune_data.serving import build_model_server
     from tests.support.app_server import serve
 
-    base = BaseModel(str(folder), GGUF_FILE)
+    base = OpenWeightsModel(str(folder), GGUF_FILE)
     with serve(build_model_server(engine, base)) as url:
         client = openai.OpenAI(base_url=f"{url}/v1", api_key="none", max_retries=0)
         assert model.model_id in [m.id for m in client.models.list()]

@@ -97,7 +97,7 @@ def test_an_account_that_cannot_fine_tune_gets_a_clear_message(setup, fake: Fake
 def test_supportbot_train_with_the_openai_backend_leaves_a_running_job_to_follow(
     fake: FakeFineTuning, tmp_path: Path
 ) -> None:
-    from finetune_data.pipeline import train
+    from finetune_data.training import train
     from supportbot.models import PairStatus, QAPair
 
     engine = db.create_db_engine(f"sqlite:///{tmp_path}/t.db")

@@ -24,9 +24,9 @@ from finetune_data import gate
 from finetune_data.datasets import example, export
 from finetune_data.harvest import Embed
 from finetune_data.local_backend import (
-    BaseModel,
     LocalTrainer,
     LoRASettings,
+    OpenWeightsModel,
     default_base_model,
     local_generator,
     read_examples,
@@ -186,7 +186,7 @@ def _judge(settings: Settings) -> gate.Judge | None:
 
 
 def _train_locally(
-    settings: Settings, engine: Engine, dataset: Dataset, base: BaseModel, progress: Progress
+    settings: Settings, engine: Engine, dataset: Dataset, base: OpenWeightsModel, progress: Progress
 ) -> TrainingRun:
     progress(f"LoRA-training {base.name} for {settings.train_steps} steps")
     trainer = LocalTrainer(
@@ -217,10 +217,10 @@ def _train_with_openai(
     return run
 
 
-def base_model(settings: Settings) -> BaseModel:
+def base_model(settings: Settings) -> OpenWeightsModel:
     """The open-weights model the local backend trains (and serve-model serves)."""
     if settings.train_base_model:
-        return BaseModel(settings.train_base_model, settings.train_gguf_file)
+        return OpenWeightsModel(settings.train_base_model, settings.train_gguf_file)
     base = default_base_model()
     if base is None:
         raise TrainingError(
