@@ -36,7 +36,6 @@ from benchmarks._common import machine_summary, write_corpus, write_results  # n
 from finetune_data import gate  # noqa: E402
 from finetune_data.citations import add_citations, has_citations  # noqa: E402
 from finetune_data.datasets import example  # noqa: E402
-from finetune_data.harvest import sentence_embedder  # noqa: E402
 from finetune_data.local_backend import (  # noqa: E402
     LocalTrainer,
     LoRASettings,
@@ -44,6 +43,7 @@ from finetune_data.local_backend import (  # noqa: E402
     local_generator,
 )
 from knowledge.answering import AnsweringService  # noqa: E402
+from knowledge.components.embedders import sentence_embedder  # noqa: E402
 from knowledge.stores import PersistentInMemoryDocumentStore  # noqa: E402
 from knowledge.sync import KnowledgeSync  # noqa: E402
 from supportbot import db  # noqa: E402

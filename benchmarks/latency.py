@@ -34,9 +34,10 @@ sys.path.insert(0, str(ROOT))
 from haystack import Document  # noqa: E402
 
 from benchmarks._common import machine_summary, write_results  # noqa: E402
-from knowledge.answering import UpdateBoost  # noqa: E402
-from knowledge.embedders import build_text_embedder  # noqa: E402
-from knowledge.retrieval import CANDIDATES, ScoreFusion  # noqa: E402
+from knowledge.components.embedders import build_text_embedder  # noqa: E402
+from knowledge.components.score_fusion import ScoreFusion  # noqa: E402
+from knowledge.components.update_boost import UpdateBoost  # noqa: E402
+from knowledge.retrieval import CANDIDATES  # noqa: E402
 from knowledge.stores import PersistentInMemoryDocumentStore  # noqa: E402
 from supportbot.logs import configure_logging  # noqa: E402
 from supportbot.settings import Settings  # noqa: E402

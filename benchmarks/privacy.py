@@ -33,8 +33,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks._common import machine_summary, write_results  # noqa: E402
-from finetune_data.harvest import sentence_embedder  # noqa: E402
 from finetune_data.scrub import shared_scrubber  # noqa: E402
+from knowledge.components.embedders import sentence_embedder  # noqa: E402
 from knowledge.sources import SAMPLE_SOURCES_FILE, load_sources  # noqa: E402
 from knowledge.stores import PersistentInMemoryDocumentStore  # noqa: E402
 from knowledge.sync import KnowledgeSync  # noqa: E402

@@ -33,7 +33,7 @@ from knowledge.answering import (  # noqa: E402
     SOURCES_IN_PROMPT,
     evidence_score,
 )
-from knowledge.retrieval import RetrievalMode, build_retrieval_pipeline, retrieve  # noqa: E402
+from knowledge.retrieval import RetrievalMode, build_retriever, retrieve  # noqa: E402
 from knowledge.sources import SAMPLE_SOURCES_FILE, load_sources  # noqa: E402
 from knowledge.stores import PersistentInMemoryDocumentStore  # noqa: E402
 from knowledge.sync import KnowledgeSync  # noqa: E402
@@ -109,7 +109,7 @@ def main() -> None:
     per_mode: dict[str, dict[str, float]] = {}
     evidence: list[float] = []
     for mode in (RetrievalMode.BM25, RetrievalMode.DENSE, RetrievalMode.HYBRID):
-        pipeline = build_retrieval_pipeline(settings, store, mode)
+        pipeline = build_retriever(settings, store, mode)
         started = time.perf_counter()
         rankings = []
         for question in questions:
@@ -129,7 +129,7 @@ def main() -> None:
     # Scoped: each question searches only its product's manual (the manual of its gold
     # section), as a channel's product setting would scope it.
     manual_of = {section["id"]: section["source"] for section in corpus}
-    pipeline = build_retrieval_pipeline(settings, store, RetrievalMode.HYBRID)
+    pipeline = build_retriever(settings, store, RetrievalMode.HYBRID)
     scoped_rankings = []
     for question in questions:
         product = manual_of[question["gold_doc_ids"][0]]
@@ -197,7 +197,7 @@ def off_topic_evidence(work_dir: Path) -> list[float]:
     store = PersistentInMemoryDocumentStore(sample_dir / "store.json")
     settings = Settings(data_dir=sample_dir)
     KnowledgeSync(settings, store).sync(load_sources(SAMPLE_SOURCES_FILE))
-    pipeline = build_retrieval_pipeline(settings, store)
+    pipeline = build_retriever(settings, store)
     return [
         evidence_score(retrieve(pipeline, q, top_k=SOURCES_IN_PROMPT)) or 0.0 for q in OFF_TOPIC
     ]

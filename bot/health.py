@@ -24,6 +24,7 @@ import httpx
 import sqlalchemy as sa
 import structlog
 from slack_sdk.errors import SlackApiError
+from sqlalchemy.engine import Engine
 
 from bot.conversation import Conversation
 from supportbot import db
@@ -46,11 +47,13 @@ class Health:
         self,
         settings: Settings,
         conversation: Conversation,
+        engine: Engine,
         slack: SlackBot | None,
         head: str | None,
     ) -> None:
         self.settings = settings
         self.conversation = conversation
+        self.engine = engine
         self.slack = slack
         self.head = head
         self._cache: tuple[float, int, dict[str, Any]] | None = None
@@ -77,9 +80,9 @@ class Health:
 
     async def _database(self) -> str:
         def check() -> str:
-            with self.conversation.engine.connect() as connection:
+            with self.engine.connect() as connection:
                 connection.execute(sa.text("SELECT 1"))
-            current = db.current_revision(self.conversation.engine)
+            current = db.current_revision(self.engine)
             return "ok" if current == self.head else f"schema at {current}, needs {self.head}"
 
         try:

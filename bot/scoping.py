@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import structlog
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.conversation import Conversation
+from bot.exchange_log import ExchangeLog
 from knowledge.products import ProductCatalog, load_catalog
 from knowledge.scope import Scope
 from knowledge.sources import SourcesFileError, resolve_sources_file
@@ -36,8 +36,8 @@ class ScopeDecision:
 
 
 class Scoper:
-    def __init__(self, settings: Settings, conversation: Conversation) -> None:
-        self.conversation = conversation
+    def __init__(self, settings: Settings, exchanges: ExchangeLog) -> None:
+        self.exchanges = exchanges
         path = resolve_sources_file(settings.sources_file, settings.resolved_data_dir)
         try:
             self.catalog = load_catalog(path)
@@ -54,7 +54,7 @@ class Scoper:
             return ScopeDecision(explicit, "explicit")
         if conversation_id:
             try:
-                earlier = self.conversation.thread_products(conversation_id)
+                earlier = self.exchanges.thread_products(conversation_id)
             except SQLAlchemyError:
                 earlier = ()
             if earlier:

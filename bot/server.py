@@ -27,6 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.conversation import Answerer, Conversation
 from bot.delivery import Delivery
+from bot.exchange_log import ExchangeLog
 from bot.health import Health
 from bot.slack.app import build_slack_app
 from bot.slack.door import Door, Refused
@@ -50,8 +51,9 @@ def create_app(settings: Settings, answerer: Answerer | None = None) -> FastAPI:
     """The app for `settings`; `answerer` replaces the answering pipeline (benchmarks)."""
     engine = db.create_db_engine(settings.resolved_database_url)
     conversation = Conversation(settings, engine, answerer)
+    exchanges = ExchangeLog(engine)
     delivery = Delivery(settings, engine)
-    slack = _slack(settings, conversation, delivery)
+    slack = _slack(settings, conversation, exchanges, delivery)
     # The migrations shipped with this process cannot change while it runs; reading
     # them once keeps readiness probes to one cheap query.
     head = db.head_revision()
@@ -92,7 +94,7 @@ def create_app(settings: Settings, answerer: Answerer | None = None) -> FastAPI:
     app.state.conversation = conversation
     app.state.slack = slack
     app.state.delivery = delivery
-    web_pool = _mount_web(app, settings, conversation, slack, delivery)
+    web_pool = _mount_web(app, settings, conversation, exchanges, slack, delivery)
     if slack is not None:
         assert settings.slack_signing_secret is not None
         door = Door(settings.slack_signing_secret.get_secret_value(), settings.slack_max_body_bytes)
@@ -129,7 +131,7 @@ def create_app(settings: Settings, answerer: Answerer | None = None) -> FastAPI:
         """Liveness: the process is up."""
         return {"status": "ok", "version": __version__}
 
-    health = Health(settings, conversation, slack, head)
+    health = Health(settings, conversation, engine, slack, head)
 
     @app.get("/readyz", tags=["operations"])
     async def readyz() -> JSONResponse:
@@ -213,16 +215,17 @@ def _mount_web(
     app: FastAPI,
     settings: Settings,
     conversation: Conversation,
+    exchanges: ExchangeLog,
     slack: SlackBot | None,
     delivery: Delivery,
 ) -> ThreadPoolExecutor:
     """The web chat: /api (JSON and Server-Sent Events) and the page at /."""
 
     guard = Guard(settings)
-    api, pool = build_api(settings, conversation, guard, slack, delivery)
+    api, pool = build_api(settings, conversation, exchanges, guard, slack, delivery)
     page, static = build_page(settings, guard)
     app.include_router(api)
-    app.include_router(build_review(settings, conversation))
+    app.include_router(build_review(settings, conversation, exchanges))
     app.include_router(page)
     app.mount("/static", static, name="static")
     if settings.web_allowed_origins:
@@ -236,11 +239,13 @@ def _mount_web(
     return pool
 
 
-def _slack(settings: Settings, conversation: Conversation, delivery: Delivery) -> SlackBot | None:
+def _slack(
+    settings: Settings, conversation: Conversation, exchanges: ExchangeLog, delivery: Delivery
+) -> SlackBot | None:
     if settings.slack_bot_token is None or settings.slack_signing_secret is None:
         return None
 
-    return build_slack_app(settings, conversation, delivery)
+    return build_slack_app(settings, conversation, exchanges, delivery)
 
 
 async def _start_socket_mode(settings: Settings, slack: SlackBot | None) -> Any:

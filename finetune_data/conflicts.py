@@ -7,17 +7,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
-from haystack import Document
 
 from finetune_data import facts
+from knowledge.components.embedders import Embed
 from knowledge.scope import Scope
 from supportbot.models import QAPair
 
 NEAR_DUPLICATE = 0.9  # cosine of question embeddings
-Embed = Callable[[Sequence[str]], np.ndarray]  # texts → unit vectors, one row each
 
 
 @dataclass
@@ -63,17 +61,6 @@ def contradictions(pairs: Sequence[QAPair], embed: Embed) -> list[tuple[QAPair, 
         if reason:
             found.append((first, second, reason))
     return found
-
-
-def embed_with(embedder: Any) -> Embed:
-    """An Embed from a warmed-up Haystack document embedder."""
-
-    def embed(texts: Sequence[str]) -> np.ndarray:
-        documents = embedder.run([Document(content=t) for t in texts])["documents"]
-        vectors = np.array([d.embedding for d in documents], dtype=np.float32)
-        return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9)
-
-    return embed
 
 
 def _disagreement(first: QAPair, second: QAPair) -> str | None:

@@ -15,25 +15,24 @@ the pair's history (`pair_event`).
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
-from typing import Any
 
 import structlog
 from haystack import Document
-from haystack.document_stores.types import DuplicatePolicy
+from haystack.document_stores.types import DocumentStore
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from finetune_data.conflicts import ConflictCheck, conflict_check, embed_with
+from finetune_data.conflicts import ConflictCheck, conflict_check
 from finetune_data.history import record
 from finetune_data.scrub import Scrubber, shared_scrubber, unscrubbed
-from knowledge.documents import DocumentKind
-from knowledge.embedders import build_document_embedder
+from knowledge.components.embedders import embed_with
 from knowledge.scope import Scope
-from knowledge.stores import open_document_store, persist
+from knowledge.verified_answers import VerifiedAnswers
+from knowledge.verified_answers import verified_answer_document as knowledge_document
 from supportbot.db import session_scope
 from supportbot.models import PairKind, PairStatus, QAPair, utcnow
+from supportbot.settings import Settings
 
 log = structlog.stdlib.get_logger(__name__)
 
@@ -225,59 +224,39 @@ def _check_conflicts(
 
 
 def verified_answer_document(pair: QAPair) -> Document:
-    return Document(
-        id=f"verified-answer-{pair.id}",
-        content=f"Q: {pair.question}\nA: {pair.answer}",
-        meta={
-            "source": "verified-answers",
-            "source_id": f"verified:{pair.id}",
-            "content_hash": hashlib.sha256(f"{pair.question}\n{pair.answer}".encode()).hexdigest(),
-            "kind": DocumentKind.VERIFIED_ANSWER.value,
-            # A pair answered for one product is found by searches scoped to it.
-            "product": Scope.from_stored(pair.scope).product,
-            "tags": [],
-            "title": pair.question[:200],
-            "section": "Verified answer",
-            "url": None,
-            "published_at": pair.decided_at.isoformat() if pair.decided_at else None,
-            "chunk_index": 0,
-        },
+    """The pair as the knowledge base stores it (for the one product it was answered for)."""
+    return knowledge_document(
+        pair.id,
+        pair.question,
+        pair.answer,
+        Scope.from_stored(pair.scope).product,
+        pair.decided_at,
     )
 
 
 class VerifiedAnswerIndex:
-    """Keeps verified answers in the document store, embedded like any chunk; its
-    embedder also finds approved pairs an approval would contradict."""
+    """The privacy boundary in front of the knowledge base's verified answers: what an
+    approval shares is scrubbed first. Its embedder also finds approved pairs an
+    approval would contradict."""
 
-    def __init__(self, store: Any, embedder: Any) -> None:
-        self.store = store
-        self.embedder = embedder
-        self.conflicts: ConflictCheck = conflict_check(embed_with(embedder))
+    def __init__(self, answers: VerifiedAnswers) -> None:
+        self.answers = answers
+        self.store = answers.store
+        self.conflicts: ConflictCheck = conflict_check(embed_with(answers.embedder))
 
     def __call__(self, pair: QAPair, present: bool) -> None:
-
-        if present:
-            # Only scrubbed, lead-approved text is shared; scrubbing again costs little
-            # and covers pairs approved before the scrubber knew a kind of personal data.
-            scrub = shared_scrubber()
-            shared = QAPair(
-                **{
-                    **pair.model_dump(),
-                    "question": scrub(pair.question),
-                    "answer": scrub(pair.answer),
-                }
-            )
-            embedded = self.embedder.run([verified_answer_document(shared)])["documents"]
-            self.store.write_documents(embedded, policy=DuplicatePolicy.OVERWRITE)
-        else:
-            self.store.delete_documents([verified_answer_document(pair).id])
-        persist(self.store)
+        if not present:
+            self.answers.withdraw(verified_answer_document(pair).id)
+            return
+        # Only scrubbed, lead-approved text is shared; scrubbing again costs little
+        # and covers pairs approved before the scrubber knew a kind of personal data.
+        scrub = shared_scrubber()
+        shared = QAPair(
+            **{**pair.model_dump(), "question": scrub(pair.question), "answer": scrub(pair.answer)}
+        )
+        self.answers.put(verified_answer_document(shared))
 
 
-def store_indexer(settings: object, store: Any = None) -> VerifiedAnswerIndex:
+def store_indexer(settings: Settings, store: DocumentStore | None = None) -> VerifiedAnswerIndex:
     """The verified-answer index of `store`, else of the configured store."""
-
-    store = store if store is not None else open_document_store(settings)  # type: ignore[arg-type]
-    embedder = build_document_embedder(settings)  # type: ignore[arg-type]
-    embedder.warm_up()
-    return VerifiedAnswerIndex(store, embedder)
+    return VerifiedAnswerIndex(VerifiedAnswers(settings, store))

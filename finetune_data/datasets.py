@@ -22,7 +22,8 @@ from haystack.components.builders import ChatPromptBuilder
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
-from finetune_data.conflicts import Embed, contradictions
+from finetune_data.conflicts import contradictions
+from knowledge.components.embedders import Embed
 from knowledge.prompts import ANSWER_TEMPLATE
 from supportbot.db import session_scope
 from supportbot.models import Dataset, PairStatus, QAPair, utcnow

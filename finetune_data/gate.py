@@ -30,7 +30,7 @@ import numpy as np
 
 from finetune_data import facts
 from finetune_data.citations import CITED
-from finetune_data.harvest import Embed
+from knowledge.components.embedders import Embed
 
 Messages = list[dict[str, str]]
 Generate = Callable[[Messages], str]  # prompt messages → the model's answer

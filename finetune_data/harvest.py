@@ -28,10 +28,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
 from finetune_data.citations import add_citations
-from finetune_data.conflicts import Embed, embed_with
 from finetune_data.history import record
 from finetune_data.scrub import Scrubber, shared_scrubber
-from knowledge.embedders import build_document_embedder
+from knowledge.components.embedders import Embed
 from supportbot.db import session_scope
 from supportbot.models import (
     Exchange,
@@ -82,14 +81,6 @@ def judge(exchange: Exchange, ratings: Sequence[Feedback]) -> Verdict | None:
     if downs > 0:
         return Verdict(PairKind.GAP, PairOrigin.THUMBS_DOWN, "", comments)
     return None
-
-
-def sentence_embedder(settings: object) -> Embed:
-    """The knowledge base's embedding model, for comparing questions."""
-
-    embedder = build_document_embedder(settings)  # type: ignore[arg-type]
-    embedder.warm_up()
-    return embed_with(embedder)
 
 
 def harvest(engine: Engine, embed: Embed, scrub: Scrubber | None = None) -> HarvestReport:

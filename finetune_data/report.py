@@ -15,7 +15,7 @@ import numpy as np
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from finetune_data.harvest import Embed
+from knowledge.components.embedders import Embed
 from supportbot.models import Exchange, Feedback, Rating, Surface, utcnow
 
 TOPIC_SIMILARITY = 0.6

@@ -22,7 +22,6 @@ from sqlmodel import Session, col, select
 
 from finetune_data import gate
 from finetune_data.datasets import example, export
-from finetune_data.harvest import Embed
 from finetune_data.local_backend import (
     LocalTrainer,
     LoRASettings,
@@ -33,6 +32,7 @@ from finetune_data.local_backend import (
 )
 from finetune_data.openai_backend import OpenAITrainer
 from finetune_data.runs import recover_interrupted
+from knowledge.components.embedders import Embed
 from supportbot.db import session_scope
 from supportbot.models import (
     Dataset,

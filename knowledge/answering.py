@@ -18,21 +18,20 @@ import re
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import structlog
-from haystack import Document, Pipeline, component
+from haystack import Document, Pipeline
 from haystack.components.builders import ChatPromptBuilder
 from haystack.components.generators.chat import OpenAIChatGenerator
 from haystack.document_stores.types import DocumentStore
 from haystack.utils import Secret
 
-from knowledge.documents import DocumentKind
-from knowledge.embedders import openai_secret
+from knowledge.components.embedders import openai_secret
+from knowledge.components.update_boost import UpdateBoost
 from knowledge.prompts import ANSWER_TEMPLATE, CONDENSE_TEMPLATE, NOT_COVERED, neutralise
-from knowledge.retrieval import build_retrieval_pipeline, retrieve
+from knowledge.retrieval import build_retriever, retrieve
 from supportbot.settings import Settings
 
 log = structlog.stdlib.get_logger(__name__)
@@ -135,37 +134,6 @@ class Answer:
         return self.mode == "abstained"
 
 
-@component
-class UpdateBoost:
-    """Let a recent update outrank older manual text on the same topic.
-
-    Adds `boost` * 0.5^(age / half-life) to the score of dated `update` chunks, then
-    re-sorts: a near-tie goes to the newer update, a clearly better match keeps its place.
-    """
-
-    def __init__(self, boost: float = 0.15, half_life_days: float = 365.0) -> None:
-        self.boost = boost
-        self.half_life_days = half_life_days
-
-    @component.output_types(documents=list[Document])
-    def run(self, documents: list[Document], now: datetime | None = None) -> dict[str, Any]:
-        now = now or datetime.now(UTC)
-        boosted = []
-        for document in documents:
-            score = document.score or 0.0
-            published = document.meta.get("published_at")
-            if document.meta.get("kind") == DocumentKind.UPDATE and published:
-                try:
-                    age_days = max((now - datetime.fromisoformat(published)).days, 0)
-                except (TypeError, ValueError):
-                    age_days = None
-                if age_days is not None:
-                    score += self.boost * 0.5 ** (age_days / self.half_life_days)
-            boosted.append(replace(document, score=score))
-        boosted.sort(key=lambda d: d.score or 0.0, reverse=True)
-        return {"documents": boosted}
-
-
 def evidence_score(documents: Sequence[Document]) -> float | None:
     """How well the best retrieved chunk matches the question, comparable across queries."""
     if not documents:
@@ -225,7 +193,7 @@ class AnsweringService:
         self.settings = settings
         self.abstain_threshold = abstain_threshold
         self.store = store
-        self.retrieval = build_retrieval_pipeline(settings, store)
+        self.retrieval = build_retriever(settings, store)
         self.boost = UpdateBoost()
         self.condense_builder = ChatPromptBuilder(template=CONDENSE_TEMPLATE)
         self._pipelines: dict[str, Pipeline] = {}

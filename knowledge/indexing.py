@@ -22,8 +22,9 @@ from haystack.components.routers import FileTypeRouter
 from haystack.components.writers import DocumentWriter
 from haystack.document_stores.types import DocumentStore, DuplicatePolicy
 
-from knowledge.components import ChunkAnnotator, DOCXToMarkdown
-from knowledge.embedders import build_document_embedder
+from knowledge.components.chunk_annotator import ChunkAnnotator
+from knowledge.components.docx_converter import DOCXToMarkdown
+from knowledge.components.embedders import build_document_embedder
 from knowledge.sources import DOCX_MIME, SourceItem
 from supportbot.settings import Settings
 

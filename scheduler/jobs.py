@@ -19,12 +19,13 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
 from bot.slack.reports import post_report
-from finetune_data.harvest import harvest, sentence_embedder
+from finetune_data.harvest import harvest
 from finetune_data.openai_backend import OpenAITrainer
 from finetune_data.privacy import expire
 from finetune_data.report import build_report, render
 from finetune_data.runs import recover_interrupted, unfinished
 from finetune_data.training import evaluate, train
+from knowledge.components.embedders import sentence_embedder
 from knowledge.sources import SourcesFileError, load_sources, resolve_sources_file
 from knowledge.stores import open_document_store
 from knowledge.sync import KnowledgeSync

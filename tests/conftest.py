@@ -7,6 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from knowledge.sources import SAMPLE_SOURCES_FILE, load_sources
+from knowledge.stores import open_document_store
+from knowledge.sync import KnowledgeSync
+from supportbot.settings import Settings
+
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["HAYSTACK_TELEMETRY_ENABLED"] = "False"
 
@@ -31,10 +36,6 @@ def isolated_settings(
 @pytest.fixture(scope="session")
 def sample_knowledge(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A data directory with the sample knowledge synced into the embedded store."""
-    from knowledge.sources import SAMPLE_SOURCES_FILE, load_sources
-    from knowledge.stores import open_document_store
-    from knowledge.sync import KnowledgeSync
-    from supportbot.settings import Settings
 
     data_dir = tmp_path_factory.mktemp("sample-knowledge")
     settings = Settings(data_dir=data_dir)
@@ -61,10 +62,6 @@ The Nimbus Cam switches to infrared night vision automatically in the dark.
 def two_products_knowledge(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A data directory whose sources document two products, Nimbus Hub and Nimbus Cam
     (with aliases), synced into the embedded store."""
-    from knowledge.sources import SAMPLE_SOURCES_FILE, load_sources
-    from knowledge.stores import open_document_store
-    from knowledge.sync import KnowledgeSync
-    from supportbot.settings import Settings
 
     data_dir = tmp_path_factory.mktemp("two-products")
     (data_dir / "cam").mkdir()

@@ -18,6 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.conversation import AnswerStream, Conversation
 from bot.delivery import Delivery
+from bot.exchange_log import ExchangeLog
 from bot.scoping import Scoper
 from bot.slack import blocks
 from bot.slack.handoff import HandOff
@@ -50,6 +51,7 @@ class SlackAnswers:
         self,
         settings: Settings,
         conversation: Conversation,
+        exchanges: ExchangeLog,
         pool: ThreadPoolExecutor,
         hand_off: HandOff,
         delivery: Delivery,
@@ -57,10 +59,11 @@ class SlackAnswers:
     ) -> None:
         self.settings = settings
         self.conversation = conversation
+        self.exchanges = exchanges
         self.pool = pool
         self.hand_off = hand_off
         self.delivery = delivery
-        self.scoper = scoper or Scoper(settings, conversation)
+        self.scoper = scoper or Scoper(settings, exchanges)
 
     async def respond(
         self, client: AsyncWebClient, question: Question, hand_off: bool = False
@@ -230,7 +233,7 @@ class SlackAnswers:
             change=scoped and self.can_change_product(scope),
         )
         if reply_ts and exchange_id is not None:
-            await asyncio.to_thread(self.conversation.set_reply_ts, exchange_id, reply_ts)
+            await asyncio.to_thread(self.exchanges.set_reply_ts, exchange_id, reply_ts)
         if hand_off and exchange_id is not None:
             await self.hand_off(client, exchange_id, requested_by=None)
         return exchange_id
@@ -242,7 +245,7 @@ class SlackAnswers:
         answer, without rating buttons, and the log says what was lost)."""
         try:
             return await asyncio.to_thread(
-                self.conversation.record,
+                self.exchanges.record,
                 answer,
                 Surface.SLACK,
                 total_ms=total_ms,
@@ -282,7 +285,7 @@ class SlackAnswers:
             messages = response.get("messages") or []
         except SlackApiError as error:
             log.info("slack.history_unavailable", error=error.response.get("error"))
-            return await asyncio.to_thread(self.conversation.history, question.conversation_id)
+            return await asyncio.to_thread(self.exchanges.history, question.conversation_id)
         turns = []
         for message in messages:
             if float(message.get("ts", 0)) >= float(question.message_ts):

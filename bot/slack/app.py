@@ -24,6 +24,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.conversation import Conversation
 from bot.delivery import Delivery
+from bot.exchange_log import ExchangeLog
 from bot.slack import dedupe, feedback, products
 from bot.slack.activity import Activity, track
 from bot.slack.answers import SlackAnswers
@@ -63,7 +64,7 @@ class SlackBot:
     activity: Activity
 
     async def start(self) -> None:
-        pruned = await asyncio.to_thread(dedupe.prune, self.answers.conversation.engine)
+        pruned = await asyncio.to_thread(dedupe.prune, self.answers.exchanges.engine)
         if pruned:
             log.info("slack.dedupe_pruned", claims=pruned)
         # One connection pool for every Web API call. Without it the SDK opens a new
@@ -83,6 +84,7 @@ class SlackBot:
 def build_slack_app(
     settings: Settings,
     conversation: Conversation,
+    exchanges: ExchangeLog,
     delivery: Delivery,
     client: AsyncWebClient | None = None,
 ) -> SlackBot:
@@ -106,10 +108,10 @@ def build_slack_app(
     pool = ThreadPoolExecutor(
         max_workers=settings.slack_answer_workers, thread_name_prefix="slack-answer"
     )
-    hand_off = HandOff(settings, conversation)
-    answers = SlackAnswers(settings, conversation, pool, hand_off, delivery)
+    hand_off = HandOff(settings, exchanges)
+    answers = SlackAnswers(settings, conversation, exchanges, pool, hand_off, delivery)
     delivery.resumers[Surface.SLACK] = lambda record: answers.resume(client, record)
-    channels = ChannelSettings(settings, conversation.engine)
+    channels = ChannelSettings(settings, exchanges.engine)
     leads = LeadDirectory(settings)
 
     @app.middleware  # first: no listener sees a payload Slack could not have sent
@@ -131,9 +133,9 @@ def build_slack_app(
 
     _register_questions(app, answers, channels)
     _register_assistant(app, answers, channels)
-    feedback.register(app, conversation, hand_off, leads)
+    feedback.register(app, settings, exchanges, hand_off, leads)
     register_commands(app, channels, leads)
-    register_curation(app, conversation, leads)
+    register_curation(app, conversation, exchanges.engine, leads)
     products.register(app, answers, channels)
 
     @app.error
@@ -210,7 +212,7 @@ def _register_questions(app: AsyncApp, answers: SlackAnswers, channels: ChannelS
             return
         if thread_ts and thread_ts != ts:
             conversation_id = f"slack:{event['channel']}:{thread_ts}"
-            joined = await asyncio.to_thread(answers.conversation.has_exchanges, conversation_id)
+            joined = await asyncio.to_thread(answers.exchanges.has_exchanges, conversation_id)
             if joined:  # a follow-up in a thread the bot answered
                 await ask(client, body, event, context, thread_ts=thread_ts, follow_up=True)
             return
@@ -240,7 +242,7 @@ def _register_assistant(app: AsyncApp, answers: SlackAnswers, channels: ChannelS
         if not _well_formed(event):
             return
         conversation_id = f"slack:{event['channel']}:{event['thread_ts']}"
-        follow_up = await asyncio.to_thread(answers.conversation.has_exchanges, conversation_id)
+        follow_up = await asyncio.to_thread(answers.exchanges.has_exchanges, conversation_id)
         if not follow_up:
             await set_title(clean_text(event.get("text") or "")[:100] or "Question")
         policy = await asyncio.to_thread(channels.policy, None)

@@ -16,6 +16,7 @@ import structlog
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.engine import Engine
 
 from bot.conversation import Conversation
 from bot.slack.blocks import (
@@ -190,8 +191,9 @@ def _input(values: Any, block_id: str) -> str:
     return text.strip() if isinstance(text, str) else ""
 
 
-def register_curation(app: AsyncApp, conversation: Conversation, leads: LeadDirectory) -> None:
-    engine = conversation.engine
+def register_curation(
+    app: AsyncApp, conversation: Conversation, engine: Engine, leads: LeadDirectory
+) -> None:
 
     async def publish_queue(client: AsyncWebClient, user_id: str, notice: str | None) -> None:
         pairs = await asyncio.to_thread(

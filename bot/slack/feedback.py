@@ -13,11 +13,12 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.conversation import Conversation
+from bot.exchange_log import ExchangeLog
 from bot.slack import blocks, dedupe
 from bot.slack.handoff import ALREADY, HandOff
 from bot.slack.leads import LeadDirectory
 from supportbot.models import Rating
+from supportbot.settings import Settings
 
 log = structlog.stdlib.get_logger(__name__)
 
@@ -32,9 +33,13 @@ THANKS_CORRECTION = "Thanks! Your correction goes to the support leads for revie
 
 
 def register(
-    app: AsyncApp, conversation: Conversation, hand_off: HandOff, leads: LeadDirectory
+    app: AsyncApp,
+    settings: Settings,
+    exchanges: ExchangeLog,
+    hand_off: HandOff,
+    leads: LeadDirectory,
 ) -> None:
-    secret = conversation.settings.slack_signing_secret
+    secret = settings.slack_signing_secret
     key = secret.get_secret_value().encode() if secret else b""
 
     async def clicked(body: dict[str, Any]) -> int | None:
@@ -43,7 +48,7 @@ def register(
         exchange_id = blocks.action_id_value(body)
         if exchange_id is None:
             return None
-        exchange = await asyncio.to_thread(conversation.exchange, exchange_id)
+        exchange = await asyncio.to_thread(exchanges.exchange, exchange_id)
         channel = (body.get("channel") or {}).get("id")
         message = body.get("message") or {}
         thread = message.get("thread_ts") or message.get("ts")
@@ -58,7 +63,7 @@ def register(
         exchange_id, user_id = await clicked(body), _user_id(body)
         if exchange_id is None:
             return
-        await asyncio.to_thread(conversation.rate, exchange_id, user_id, Rating.UP)
+        await asyncio.to_thread(exchanges.rate, exchange_id, user_id, Rating.UP)
         await _ephemeral(client, body, THANKS)
 
     @app.action(blocks.ACTION_NOT_HELPFUL)
@@ -68,7 +73,7 @@ def register(
         if exchange_id is None:
             return
         # The 👎 counts even if the modal is dismissed; the modal adds the details.
-        await asyncio.to_thread(conversation.rate, exchange_id, user_id, Rating.DOWN)
+        await asyncio.to_thread(exchanges.rate, exchange_id, user_id, Rating.DOWN)
         channel = (body.get("channel") or {}).get("id")
         message = body.get("message") or {}
         modal = blocks.feedback_modal(exchange_id, channel, message.get("thread_ts"), key)
@@ -99,7 +104,7 @@ def register(
         reason = ": ".join(v for v in (values["reason"], values["comment"]) if v) or None
         is_lead = await leads.is_lead(client, user_id)
         await asyncio.to_thread(
-            conversation.rate,
+            exchanges.rate,
             exchange_id,
             user_id,
             Rating.DOWN,
@@ -128,18 +133,18 @@ def register(
         user_id = event.get("user")
         if rating is None or item.get("type") != "message" or not user_id:
             return
-        if not await asyncio.to_thread(dedupe.claim, conversation.engine, [body.get("event_id")]):
+        if not await asyncio.to_thread(dedupe.claim, exchanges.engine, [body.get("event_id")]):
             return
         channel, ts = item.get("channel"), item.get("ts")
         if not isinstance(channel, str) or not isinstance(ts, str):
             return
-        exchange = await asyncio.to_thread(conversation.exchange_for_reply, channel, ts)
+        exchange = await asyncio.to_thread(exchanges.exchange_for_reply, channel, ts)
         if exchange is None or exchange.id is None:
             return  # a reaction on some other message
         if rating_added:
-            await asyncio.to_thread(conversation.rate, exchange.id, user_id, rating)
+            await asyncio.to_thread(exchanges.rate, exchange.id, user_id, rating)
         else:
-            await asyncio.to_thread(conversation.withdraw_rating, exchange.id, user_id, rating)
+            await asyncio.to_thread(exchanges.withdraw_rating, exchange.id, user_id, rating)
 
     @app.event("reaction_added")
     async def reaction_added(body: dict[str, Any], event: dict[str, Any]) -> None:

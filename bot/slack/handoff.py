@@ -8,7 +8,7 @@ import structlog
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.conversation import Conversation
+from bot.exchange_log import ExchangeLog
 from bot.slack.outbound import intended
 from supportbot.settings import Settings
 
@@ -28,19 +28,19 @@ def handoff_text(usergroup: str | None, who: str, question: str, extra: str | No
 
 
 class HandOff:
-    def __init__(self, settings: Settings, conversation: Conversation) -> None:
+    def __init__(self, settings: Settings, exchanges: ExchangeLog) -> None:
         self.channel = settings.slack_escalation_channel
         self.usergroup = settings.slack_lead_usergroup
-        self.conversation = conversation
+        self.exchanges = exchanges
 
     async def __call__(
         self, client: AsyncWebClient, exchange_id: int, requested_by: str | None
     ) -> bool:
         """Escalate once; returns False when it was already escalated or is unknown."""
-        exchange = await asyncio.to_thread(self.conversation.exchange, exchange_id)
+        exchange = await asyncio.to_thread(self.exchanges.exchange, exchange_id)
         if exchange is None or exchange.channel_id is None:
             return False
-        if not await asyncio.to_thread(self.conversation.escalate, exchange_id):
+        if not await asyncio.to_thread(self.exchanges.escalate, exchange_id):
             return False
         thread_ts = exchange.thread_ts or exchange.message_ts
         link = await self._permalink(client, exchange.channel_id, exchange.reply_ts or thread_ts)

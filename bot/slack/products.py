@@ -61,7 +61,7 @@ def register(app: AsyncApp, answers: SlackAnswers, channels: ChannelSettings) ->
         exchange_id = blocks.action_id_value(body)
         if exchange_id is None:
             return
-        exchange = await asyncio.to_thread(answers.conversation.exchange, exchange_id)
+        exchange = await asyncio.to_thread(answers.exchanges.exchange, exchange_id)
         if exchange is None or not channel:
             return
         current = Scope.from_stored(exchange.scope).products

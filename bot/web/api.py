@@ -22,6 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.conversation import AnswerStream, Conversation
 from bot.delivery import Delivery
+from bot.exchange_log import ExchangeLog
 from bot.scoping import Scoper
 from bot.slack.handoff import handoff_text
 from bot.web.guard import Guard
@@ -56,12 +57,13 @@ T = TypeVar("T")
 def build_api(
     settings: Settings,
     conversation: Conversation,
+    exchanges: ExchangeLog,
     guard: Guard,
     slack: SlackBot | None,
     delivery: Delivery,
 ) -> tuple[APIRouter, ThreadPoolExecutor]:
     pool = ThreadPoolExecutor(max_workers=settings.web_answer_workers, thread_name_prefix="web")
-    scoper = Scoper(settings, conversation)
+    scoper = Scoper(settings, exchanges)
     ledger = delivery.ledger
     background: set[asyncio.Task[object]] = set()
 
@@ -93,7 +95,7 @@ def build_api(
         error: str | None = None,
     ) -> int:
         """Store a web exchange (blocking); raises SQLAlchemyError when the database is down."""
-        return conversation.record(
+        return exchanges.record(
             answer,
             Surface.WEB,
             total_ms=(time.perf_counter() - started) * 1000,
@@ -149,7 +151,7 @@ def build_api(
             await delivery.update(ledger.finish, question.id, QuestionState.FAILED, error=failure)
             return
         scope = Scope.from_stored(question.scope)
-        history = await asyncio.to_thread(conversation.history, question.conversation_id or "")
+        history = await asyncio.to_thread(exchanges.history, question.conversation_id or "")
         started = time.perf_counter()
         answer = await asyncio.get_running_loop().run_in_executor(
             pool, lambda: conversation.answer(question.text, history=history, scope=scope)
@@ -174,7 +176,7 @@ def build_api(
         conversation_id = request.conversation_id
         history: list[Turn] = []
         if conversation_id is not None:
-            history = await run_db(conversation.history, conversation_id)
+            history = await run_db(exchanges.history, conversation_id)
             if not history:
                 raise HTTPException(404, f"Unknown conversation {conversation_id!r}.")
         else:
@@ -299,11 +301,11 @@ def build_api(
     @router.post("/feedback", dependencies=limited)
     async def feedback(request: FeedbackRequest) -> StatusResponse:
         """Rate an answer 👍 or 👎, optionally saying what was wrong or what is right."""
-        exchange = await run_db(conversation.exchange, request.exchange_id)
+        exchange = await run_db(exchanges.exchange, request.exchange_id)
         if exchange is None or exchange.conversation_id != request.conversation_id:
             raise HTTPException(404, "No such answer in this conversation.")
         await run_db(
-            conversation.rate,
+            exchanges.rate,
             request.exchange_id,
             f"web:{request.conversation_id}",
             request.rating,
@@ -316,12 +318,12 @@ def build_api(
     async def handoff(request: HandoffRequest) -> StatusResponse:
         """Ask for a person from the support team to follow up."""
         exchange_id = request.exchange_id or await run_db(
-            conversation.latest_exchange_id, request.conversation_id
+            exchanges.latest_exchange_id, request.conversation_id
         )
-        exchange = await run_db(conversation.exchange, exchange_id) if exchange_id else None
+        exchange = await run_db(exchanges.exchange, exchange_id) if exchange_id else None
         if exchange is None or exchange.conversation_id != request.conversation_id:
             raise HTTPException(404, "No such answer in this conversation.")
-        if not await run_db(conversation.escalate, exchange.id, request.contact):
+        if not await run_db(exchanges.escalate, exchange.id, request.contact):
             return StatusResponse(
                 status="already_escalated", message="The support team has already been asked."
             )

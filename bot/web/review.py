@@ -20,6 +20,7 @@ from limits.strategies import MovingWindowRateLimiter
 from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 
 from bot.conversation import Conversation
+from bot.exchange_log import ExchangeLog
 from bot.web.api import run_db
 from bot.web.schemas import MAX_BODY_BYTES, Id, no_lone_surrogates
 from finetune_data.curation import CurationError, decide, edit, list_pairs, mark
@@ -125,9 +126,11 @@ class DecisionResult(BaseModel):
     detail: str
 
 
-def build_review(settings: Settings, conversation: Conversation) -> APIRouter:
+def build_review(
+    settings: Settings, conversation: Conversation, exchanges: ExchangeLog
+) -> APIRouter:
     tokens = {name: token.get_secret_value() for name, token in settings.review_tokens.items()}
-    engine = conversation.engine
+    engine = exchanges.engine
 
     # Wrong tokens are throttled per client address: guessing gets nowhere fast.
     failures = MovingWindowRateLimiter(MemoryStorage())
@@ -223,7 +226,7 @@ def build_review(settings: Settings, conversation: Conversation) -> APIRouter:
     async def handoffs(who: str = lead) -> list[HandoffOut]:
         """Questions handed to a person, newest first, with the contact a web visitor
         left: the queue leads answer from when Slack is not set up."""
-        rows = await run_db(conversation.escalated, 200)
+        rows = await run_db(exchanges.escalated, 200)
         return [HandoffOut.of(row) for row in rows]
 
     @router.get("/whoami")

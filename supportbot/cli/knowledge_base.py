@@ -11,18 +11,16 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
-from knowledge.answering import AnsweringService
-from knowledge.exchanges import record_exchange
-from knowledge.products import load_catalog
-from knowledge.retrieval import RetrievalMode, build_retrieval_pipeline, retrieve
+from bot.conversation import Conversation
+from bot.exchange_log import ExchangeLog
+from bot.scoping import Scoper
+from knowledge.retrieval import RetrievalMode, build_retriever, retrieve
 from knowledge.scope import Scope
 from knowledge.sources import SourcesFileError, load_sources, resolve_sources_file
 from knowledge.stores import open_document_store
 from knowledge.sync import COUNTS, KnowledgeSync
 from supportbot.cli.common import console, err_console, fail, open_engine, settings_of
 from supportbot.models import Surface
-from supportbot.registry import active_model_id
-from supportbot.settings import Settings
 
 commands = typer.Typer()
 
@@ -109,7 +107,7 @@ def search(
     store = open_document_store(settings)
     if store.count_documents() == 0:
         fail("the knowledge base is empty: run `supportbot sync` first")
-    pipeline = build_retrieval_pipeline(settings, store, retrieval_mode)
+    pipeline = build_retriever(settings, store, retrieval_mode)
     table = Table(title=f"Results for: {query}")
     for column in ("score", "title", "section", "source", "passage"):
         table.add_column(column, overflow="fold")
@@ -139,28 +137,36 @@ def ask(
     """Ask a question from the terminal: the cited answer, its sources and timings."""
 
     settings = settings_of(ctx)
-    store = open_document_store(settings)
-    if store.count_documents() == 0:
-        fail("the knowledge base is empty: run `supportbot sync` first")
-    if product is None:
-        product = _detected_product(settings, question)
-    filters = {"field": "meta.product", "operator": "==", "value": product} if product else None
     engine = open_engine(settings)
-    service = AnsweringService(settings, store)
+    # The same conversation service, scoper and exchange log as Slack and the web chat.
+    conversation = Conversation(settings, engine)
+    exchanges = ExchangeLog(engine)
+    scoper = Scoper(settings, exchanges)
+    conversation.warm_up()
+    store = conversation.loaded_store()
+    if store is None or store.count_documents() == 0:
+        fail("the knowledge base is empty: run `supportbot sync` first")
+    decision = scoper.resolve(_chosen(scoper, product), None, question)
+    if decision.needs_choice:
+        fail(
+            f"the question names several products ({', '.join(decision.choices)}): "
+            "choose one with --product",
+            code=2,
+        )
+    if decision.origin == "detected":
+        err_console.print(f"Answering for: {decision.scope.display} (named in the question)")
     streaming = settings.llm_configured and not as_json
     started = time.perf_counter()
     try:
-        answer = service.answer(
+        answer = conversation.answer(
             question,
-            model_id=active_model_id(engine, settings.llm_model),
-            filters=filters,
+            scope=decision.scope,
             on_token=(lambda t: console.out(t, end="", highlight=False)) if streaming else None,
         )
     except ValueError as error:  # empty or oversized question
         fail(str(error), code=2)
     total_ms = (time.perf_counter() - started) * 1000
-    scope = Scope.of_product(product).stored()
-    exchange_id = record_exchange(engine, answer, Surface.CLI, total_ms=total_ms, scope=scope)
+    exchange_id = exchanges.record(answer, Surface.CLI, total_ms=total_ms, scope=decision.scope)
     engine.dispose()
 
     if as_json:
@@ -192,21 +198,13 @@ def ask(
     )
 
 
-def _detected_product(settings: Settings, question: str) -> str | None:
-
-    try:
-        catalog = load_catalog(
-            resolve_sources_file(settings.sources_file, settings.resolved_data_dir)
-        )
-    except SourcesFileError:
-        return None
-    detected = catalog.detect(question)
-    if detected.ambiguous:
-        fail(
-            f"the question names several products ({', '.join(detected.products)}): "
-            "choose one with --product",
-            code=2,
-        )
-    if detected.product:
-        err_console.print(f"Answering for: {detected.product} (named in the question)")
-    return detected.product
+def _chosen(scoper: Scoper, product: str | None) -> Scope:
+    """The scope `--product` asks for: a product's name or alias in any case, else an error
+    listing the products (as the web chat's `product` parameter)."""
+    if product is None:
+        return Scope()
+    named = scoper.catalog.named(product)
+    if named is None:
+        known = ", ".join(scoper.products) or "none are configured"
+        fail(f"unknown product {product!r}: choose one of {known}", code=2)
+    return Scope.of_product(named)

@@ -10,10 +10,10 @@ from rich.table import Table
 from slack_sdk.errors import SlackApiError
 
 from bot.slack.reports import post_report
-from finetune_data.harvest import sentence_embedder
 from finetune_data.report import build_report, render
 from finetune_data.training import TrainingError
 from finetune_data.training import train as run_training
+from knowledge.components.embedders import sentence_embedder
 from supportbot.cli.common import console, fail, open_engine, settings_of
 
 commands = typer.Typer()

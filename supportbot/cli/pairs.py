@@ -17,10 +17,10 @@ from finetune_data.curation import edit as edit_pair
 from finetune_data.curation import mark as mark_pair
 from finetune_data.datasets import export
 from finetune_data.harvest import harvest as run_harvest
-from finetune_data.harvest import sentence_embedder
 from finetune_data.history import as_dict, history
 from finetune_data.importing import SAMPLE_PAIRS, import_pairs, read_records
 from knowledge.answering import AnsweringService
+from knowledge.components.embedders import sentence_embedder
 from knowledge.stores import open_document_store
 from supportbot.cli.common import console, err_console, fail, open_engine, operator
 from supportbot.models import PairKind, PairStatus

@@ -9,6 +9,7 @@ import shutil
 from collections.abc import Iterator
 
 import pytest
+from playwright.sync_api import sync_playwright
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
@@ -17,7 +18,6 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 def browser() -> Iterator[object]:
     if CHROMIUM is None:
         pytest.skip("chromium is not installed (scripts/test.sh installs it): e2e skipped")
-    from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])

@@ -7,6 +7,8 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import docx
+
 from tests.support.local_http import running
 
 
@@ -42,7 +44,6 @@ def make_pdf(text_lines: list[str]) -> bytes:
 
 
 def make_docx(path: Path, title: str, sections: dict[str, str]) -> None:
-    import docx
 
     document = docx.Document()
     document.add_heading(title, level=1)

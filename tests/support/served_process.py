@@ -25,8 +25,12 @@ if __name__ == "__main__":
     sys.path[:1] = [str(ROOT)]  # the repository, not this folder, so tests.support resolves
 
 import httpx  # noqa: E402
+import uvicorn  # noqa: E402
 
+from bot.server import create_app  # noqa: E402
 from knowledge.answering import Answer, Citation, Turn  # noqa: E402
+from supportbot.logs import configure_logging  # noqa: E402
+from supportbot.settings import Settings  # noqa: E402
 from tests.support.slack_harness import BOT_TOKEN, SIGNING_SECRET  # noqa: E402
 
 __all__ = ["SIGNING_SECRET", "ServedProcess", "slow_answerer"]
@@ -112,12 +116,6 @@ def main() -> None:
     parser.add_argument("--grace-s", type=float, default=10.0)
     parser.add_argument("--data-dir", type=Path)
     args = parser.parse_args()
-
-    import uvicorn
-
-    from bot.server import create_app
-    from supportbot.logs import configure_logging
-    from supportbot.settings import Settings
 
     configure_logging("WARNING")
     values: dict[str, Any] = {

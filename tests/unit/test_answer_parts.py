@@ -2,7 +2,8 @@ from datetime import UTC, datetime
 
 from haystack import Document
 
-from knowledge.answering import UpdateBoost, evidence_score, parse_citations
+from knowledge.answering import evidence_score, parse_citations
+from knowledge.components.update_boost import UpdateBoost
 from knowledge.prompts import neutralise
 
 

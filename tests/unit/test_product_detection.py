@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from finetune_data.curation import verified_answer_document
 from knowledge.products import ProductCatalog, load_catalog
+from supportbot.models import QAPair
 
 CATALOG = ProductCatalog(
     {
@@ -59,8 +61,6 @@ def test_the_catalog_comes_from_the_sources_file(tmp_path: Path) -> None:
 
 
 def test_a_verified_answer_keeps_the_single_product_it_was_answered_for() -> None:
-    from finetune_data.curation import verified_answer_document
-    from supportbot.models import QAPair
 
     def product_of(scope: dict | None) -> str | None:
         pair = QAPair(id=7, question="q", answer="a", scope=scope)

@@ -1,7 +1,7 @@
 import pytest
 from haystack import Document
 
-from knowledge.retrieval import ScoreFusion
+from knowledge.components.score_fusion import ScoreFusion
 
 
 def doc(doc_id: str, score: float, source: str = "a") -> Document:

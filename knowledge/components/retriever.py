@@ -1,0 +1,112 @@
+"""The knowledge base's retriever: one typed SuperComponent, whichever store is live.
+
+Inputs `query`, `filters` (Haystack filters, e.g. a `Scope`'s) and `top_k`; output
+`documents`, best first. On the embedded store, hybrid mode runs BM25 and dense search
+and fuses them (score_fusion.py); on Weaviate the server fuses them (relative score
+fusion, with our BM25 weight). `bm25` and `dense` modes are there for benchmarks.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from haystack import Pipeline, super_component
+from haystack.components.retrievers.in_memory import (
+    InMemoryBM25Retriever,
+    InMemoryEmbeddingRetriever,
+)
+from haystack.document_stores.in_memory import InMemoryDocumentStore
+from haystack.document_stores.types import DocumentStore
+
+from knowledge.components.embedders import build_text_embedder
+from knowledge.components.score_fusion import BM25_WEIGHT, ScoreFusion
+from knowledge.components.top_k import TopK
+from supportbot.settings import Settings
+
+CANDIDATES = 100  # fetched by each retriever before fusion and the final cut
+
+Mapping = dict[str, list[str]]
+
+
+class RetrievalMode(StrEnum):
+    HYBRID = "hybrid"
+    BM25 = "bm25"
+    DENSE = "dense"
+
+
+@super_component
+class KnowledgeRetriever:
+    def __init__(
+        self, settings: Settings, store: DocumentStore, mode: RetrievalMode = RetrievalMode.HYBRID
+    ) -> None:
+        self.pipeline = Pipeline()
+        if isinstance(store, InMemoryDocumentStore):
+            self.input_mapping = self._embedded(settings, store, mode)
+        else:
+            self.input_mapping = self._weaviate(settings, store, mode)
+        self.output_mapping = {"top_k.documents": "documents"}
+
+    def _embedded(
+        self, settings: Settings, store: InMemoryDocumentStore, mode: RetrievalMode
+    ) -> Mapping:
+        pipeline = self.pipeline
+        mapping: Mapping = {"query": [], "filters": [], "top_k": ["top_k.top_k"]}
+        pipeline.add_component("top_k", TopK())
+        if mode in (RetrievalMode.HYBRID, RetrievalMode.BM25):
+            pipeline.add_component("bm25", InMemoryBM25Retriever(store, top_k=CANDIDATES))
+            mapping["query"].append("bm25.query")
+            mapping["filters"].append("bm25.filters")
+        if mode in (RetrievalMode.HYBRID, RetrievalMode.DENSE):
+            pipeline.add_component("query_embedder", build_text_embedder(settings))
+            pipeline.add_component("dense", InMemoryEmbeddingRetriever(store, top_k=CANDIDATES))
+            pipeline.connect("query_embedder.embedding", "dense.query_embedding")
+            mapping["query"].append("query_embedder.text")
+            mapping["filters"].append("dense.filters")
+        if mode is RetrievalMode.HYBRID:
+            pipeline.add_component("fusion", ScoreFusion())
+            pipeline.connect("bm25.documents", "fusion.bm25_documents")
+            pipeline.connect("dense.documents", "fusion.embedding_documents")
+            pipeline.connect("fusion.documents", "top_k.documents")
+        else:
+            last = "bm25" if mode is RetrievalMode.BM25 else "dense"
+            pipeline.connect(f"{last}.documents", "top_k.documents")
+        return mapping
+
+    def _weaviate(self, settings: Settings, store: DocumentStore, mode: RetrievalMode) -> Mapping:
+        # Loads the Weaviate client (~0.7 s) only when that store is chosen.
+        from haystack_integrations.components.retrievers.weaviate import (
+            WeaviateBM25Retriever,
+            WeaviateEmbeddingRetriever,
+            WeaviateHybridRetriever,
+        )
+
+        pipeline = self.pipeline
+        pipeline.add_component("top_k", TopK())
+        if mode is RetrievalMode.BM25:
+            retriever = WeaviateBM25Retriever(document_store=store, top_k=CANDIDATES)
+            pipeline.add_component("bm25", retriever)
+            pipeline.connect("bm25.documents", "top_k.documents")
+            return {"query": ["bm25.query"], "filters": ["bm25.filters"], "top_k": ["top_k.top_k"]}
+        pipeline.add_component("query_embedder", build_text_embedder(settings))
+        if mode is RetrievalMode.DENSE:
+            retriever = WeaviateEmbeddingRetriever(document_store=store, top_k=CANDIDATES)
+            pipeline.add_component("dense", retriever)
+            pipeline.connect("query_embedder.embedding", "dense.query_embedding")
+            pipeline.connect("dense.documents", "top_k.documents")
+            return {
+                "query": ["query_embedder.text"],
+                "filters": ["dense.filters"],
+                "top_k": ["top_k.top_k"],
+            }
+        # Weaviate fuses BM25 and vectors server-side (relative score fusion, our weighting).
+        hybrid = WeaviateHybridRetriever(
+            document_store=store, top_k=CANDIDATES, alpha=1 - BM25_WEIGHT
+        )
+        pipeline.add_component("hybrid", hybrid)
+        pipeline.connect("query_embedder.embedding", "hybrid.query_embedding")
+        pipeline.connect("hybrid.documents", "top_k.documents")
+        return {
+            "query": ["hybrid.query", "query_embedder.text"],
+            "filters": ["hybrid.filters"],
+            "top_k": ["top_k.top_k"],
+        }
