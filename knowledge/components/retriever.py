@@ -40,18 +40,17 @@ class KnowledgeRetriever:
         self, settings: Settings, store: DocumentStore, mode: RetrievalMode = RetrievalMode.HYBRID
     ) -> None:
         self.pipeline = Pipeline()
+        self.output_mapping = {"top_k.documents": "documents"}
         if isinstance(store, InMemoryDocumentStore):
             self.input_mapping = self._embedded(settings, store, mode)
         else:
             self.input_mapping = self._weaviate(settings, store, mode)
-        self.output_mapping = {"top_k.documents": "documents"}
 
     def _embedded(
         self, settings: Settings, store: InMemoryDocumentStore, mode: RetrievalMode
     ) -> Mapping:
         pipeline = self.pipeline
-        mapping: Mapping = {"query": [], "filters": [], "top_k": ["top_k.top_k"]}
-        pipeline.add_component("top_k", TopK())
+        mapping: Mapping = {"query": [], "filters": [], "top_k": []}
         if mode in (RetrievalMode.HYBRID, RetrievalMode.BM25):
             pipeline.add_component("bm25", InMemoryBM25Retriever(store, top_k=CANDIDATES))
             mapping["query"].append("bm25.query")
@@ -63,13 +62,16 @@ class KnowledgeRetriever:
             mapping["query"].append("query_embedder.text")
             mapping["filters"].append("dense.filters")
         if mode is RetrievalMode.HYBRID:
+            # Fusion ranks and cuts itself: one component less to copy documents into.
             pipeline.add_component("fusion", ScoreFusion())
             pipeline.connect("bm25.documents", "fusion.bm25_documents")
             pipeline.connect("dense.documents", "fusion.embedding_documents")
-            pipeline.connect("fusion.documents", "top_k.documents")
-        else:
+            mapping["top_k"].append("fusion.top_k")
+            self.output_mapping = {"fusion.documents": "documents"}
+        else:  # one retriever: it returns its best top_k itself
             last = "bm25" if mode is RetrievalMode.BM25 else "dense"
-            pipeline.connect(f"{last}.documents", "top_k.documents")
+            mapping["top_k"].append(f"{last}.top_k")
+            self.output_mapping = {f"{last}.documents": "documents"}
         return mapping
 
     def _weaviate(self, settings: Settings, store: DocumentStore, mode: RetrievalMode) -> Mapping:

@@ -142,10 +142,6 @@ def ask(
     conversation = Conversation(settings, engine)
     exchanges = ExchangeLog(engine)
     scoper = Scoper(settings, exchanges)
-    conversation.warm_up()
-    store = conversation.loaded_store()
-    if store is None or store.count_documents() == 0:
-        fail("the knowledge base is empty: run `supportbot sync` first")
     decision = scoper.resolve(_chosen(scoper, product), None, question)
     if decision.needs_choice:
         fail(
@@ -153,6 +149,10 @@ def ask(
             "choose one with --product",
             code=2,
         )
+    conversation.warm_up()
+    store = conversation.loaded_store()
+    if store is None or store.count_documents() == 0:
+        fail("the knowledge base is empty: run `supportbot sync` first")
     if decision.origin == "detected":
         err_console.print(f"Answering for: {decision.scope.display} (named in the question)")
     streaming = settings.llm_configured and not as_json

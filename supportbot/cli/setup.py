@@ -131,7 +131,7 @@ def db_current(ctx: typer.Context) -> None:
 def db_revision(
     message: Annotated[str, typer.Argument(help="What the schema change does.")],
 ) -> None:
-    """(Developers) Write a migration from changes to supportbot/models.py."""
+    """(Developers) Write a migration from changes to the tables in supportbot/models/."""
 
     path = db.autogenerate_revision(message)
     console.print(f"Wrote {path}; review it before committing.")

@@ -99,6 +99,11 @@ def test_the_cli_scopes_to_the_named_product_or_asks_for_one(
     both = supportbot("ask", BOTH, env=env)
     assert both.returncode == 2
     assert "choose one with --product" in both.stderr
+    unknown = supportbot("ask", BOTH, "--product", "Nimbus Fridge", env=env)
+    assert unknown.returncode == 2
+    assert "Nimbus Cam, Nimbus Hub" in unknown.stderr
+    aliased = supportbot("ask", BOTH, "--product", "nimbus  HUB", "--json", env=env)
+    assert aliased.returncode == 0, aliased.stderr
 
 
 def test_the_product_parameter_takes_any_case_and_aliases_and_refuses_unknown_ones(
