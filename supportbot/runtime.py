@@ -23,10 +23,16 @@ _QUIET_DEFAULTS = {
 }
 
 
-def bootstrap(settings: Settings) -> None:
-    """Prepare the process: quiet defaults, data directory, logging with secret redaction."""
+def quiet_libraries() -> None:
+    """Set the defaults above. Haystack and the Hugging Face hub read them when they are
+    imported, so entry points call this before importing feature packages."""
     for name, value in _QUIET_DEFAULTS.items():
         os.environ.setdefault(name, value)
+
+
+def bootstrap(settings: Settings) -> None:
+    """Prepare the process: quiet defaults, data directory, logging with secret redaction."""
+    quiet_libraries()
     settings.resolved_data_dir.mkdir(parents=True, exist_ok=True)
     configure_logging(
         level=settings.log_level,

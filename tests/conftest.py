@@ -7,13 +7,14 @@ from pathlib import Path
 
 import pytest
 
+# Before anything imports Haystack or the Hugging Face hub: both read these at import.
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["HAYSTACK_TELEMETRY_ENABLED"] = "False"
+
 from knowledge.sources import SAMPLE_SOURCES_FILE, load_sources
 from knowledge.stores import open_document_store
 from knowledge.sync import KnowledgeSync
 from supportbot.settings import Settings
-
-os.environ["HF_HUB_OFFLINE"] = "1"
-os.environ["HAYSTACK_TELEMETRY_ENABLED"] = "False"
 
 
 @pytest.fixture(autouse=True)

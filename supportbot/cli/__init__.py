@@ -18,8 +18,12 @@ from typer.core import TyperGroup
 
 from supportbot import __version__
 from supportbot.cli.common import console, fail
-from supportbot.runtime import bootstrap
+from supportbot.runtime import bootstrap, quiet_libraries
 from supportbot.settings import Settings
+
+# Click resolves a command (importing its module, and so Haystack, transformers…) before
+# the root callback below runs: the libraries' quiet defaults must be set first.
+quiet_libraries()
 
 # command → (module under supportbot.cli, attribute): a Typer group, or the module's
 # `commands` Typer holding that top-level command. Listed in `supportbot --help` order.
