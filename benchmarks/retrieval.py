@@ -6,6 +6,12 @@ per section, one folder source per manual, and indexed by `KnowledgeSync` exactl
 pipelines (BM25, dense, hybrid). A retrieved chunk counts for the section its file holds.
 
     .venv/bin/python benchmarks/retrieval.py [--eval-dir ../shared/eval/emanual]
+        [--store weaviate --weaviate-url http://127.0.0.1:8080]
+
+With `--store weaviate` the same chunks, with the same embeddings, are also copied into
+a Weaviate collection and searched with Weaviate's own hybrid search (BM25F + vectors,
+its relative-score fusion, our BM25 weight): `weaviate_*` figures beside the embedded
+store's. `bash scripts/weaviate.sh start` prints a WEAVIATE_URL to use.
 
 Results: benchmarks/results/retrieval.json and retrieval.md. The index is kept in
 --work-dir (default benchmarks/.work/retrieval) and re-synced incrementally, so a
@@ -27,15 +33,19 @@ os.environ.setdefault("HAYSTACK_TELEMETRY_ENABLED", "False")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from haystack import Document  # noqa: E402
+from haystack.document_stores.types import DuplicatePolicy  # noqa: E402
+
 from benchmarks._common import machine_summary, write_corpus, write_results  # noqa: E402
 from knowledge.answering import (  # noqa: E402
     DEFAULT_ABSTAIN_THRESHOLD,
     SOURCES_IN_PROMPT,
     evidence_score,
 )
+from knowledge.documents import known_meta  # noqa: E402
 from knowledge.retrieval import RetrievalMode, build_retriever, retrieve  # noqa: E402
 from knowledge.sources import SAMPLE_SOURCES_FILE, load_sources  # noqa: E402
-from knowledge.stores import PersistentInMemoryDocumentStore  # noqa: E402
+from knowledge.stores import PersistentInMemoryDocumentStore, open_weaviate_store  # noqa: E402
 from knowledge.sync import KnowledgeSync  # noqa: E402
 from supportbot.logs import configure_logging  # noqa: E402
 from supportbot.settings import Settings  # noqa: E402
@@ -85,6 +95,8 @@ def main() -> None:
     parser.add_argument("--work-dir", type=Path, default=ROOT / "benchmarks/.work/retrieval")
     parser.add_argument("--questions", default="questions_dev.json")
     parser.add_argument("--limit", type=int, default=None, help="first N questions only")
+    parser.add_argument("--store", choices=["memory", "weaviate"], default="memory")
+    parser.add_argument("--weaviate-url", default=os.environ.get("WEAVIATE_URL"))
     args = parser.parse_args()
     configure_logging(level="WARNING")
 
@@ -140,6 +152,8 @@ def main() -> None:
     print(f" scoped: {scoped}")
     for key, value in scoped.items():
         results[f"scoped_{key}"] = value
+    if args.store == "weaviate":
+        results.update(weaviate_figures(settings, store, questions, manual_of, args.weaviate_url))
 
     default = per_mode[RetrievalMode.HYBRID.value]
     results.update({k: v for k, v in default.items() if k != "ms_per_query"})
@@ -168,10 +182,71 @@ def main() -> None:
         "| method | R@1 | R@5 | R@10 | MRR@10 | ms/query |\n|---|---|---|---|---|---|\n"
         f"{rows}\n\nScoped to the question's product manual (hybrid): R@1 "
         f"{scoped['recall@1']:.3f}, R@5 {scoped['recall@5']:.3f}, R@10 {scoped['recall@10']:.3f}, "
-        f"MRR@10 {scoped['mrr@10']:.3f}.\n\nMachine: {machine_summary()}\n"
+        f"MRR@10 {scoped['mrr@10']:.3f}.\n\n{weaviate_markdown(results)}"
+        f"Machine: {machine_summary()}\n"
     )
     write_results("retrieval", results, markdown)
     report_abstention(hybrid_rankings, evidence, questions, off_topic_evidence(args.work_dir))
+
+
+WEAVIATE_COLLECTION = "BenchRetrieval"
+
+
+def weaviate_figures(
+    settings: Settings,
+    store: PersistentInMemoryDocumentStore,
+    questions: list[dict],
+    manual_of: dict[str, str],
+    url: str | None,
+) -> dict[str, object]:
+    """The hybrid figures, unscoped and scoped, on a Weaviate copy of the same chunks."""
+    if not url:
+        raise SystemExit("--store weaviate needs --weaviate-url or WEAVIATE_URL")
+    target = open_weaviate_store(url, collection=WEAVIATE_COLLECTION)
+    if target.count_documents() != store.count_documents():
+        target.client.collections.delete(WEAVIATE_COLLECTION)
+        target = open_weaviate_store(url, collection=WEAVIATE_COLLECTION)
+        chunks = [
+            Document(id=d.id, content=d.content, meta=known_meta(d.meta), embedding=d.embedding)
+            for d in store.filter_documents()
+        ]
+        started = time.perf_counter()
+        for first in range(0, len(chunks), 500):
+            target.write_documents(chunks[first : first + 500], policy=DuplicatePolicy.OVERWRITE)
+        print(f"copied {len(chunks)} chunks into Weaviate in {time.perf_counter() - started:.0f}s")
+    retriever = build_retriever(settings, target, RetrievalMode.HYBRID)
+    figures: dict[str, object] = {}
+    for label, scoped in (("", False), ("scoped_", True)):
+        started = time.perf_counter()
+        rankings = []
+        for question in questions:
+            product = manual_of[question["gold_doc_ids"][0]]
+            scope = {"field": "meta.product", "operator": "==", "value": product}
+            chunks = retrieve(
+                retriever,
+                question["question"],
+                top_k=CHUNKS_PER_QUERY,
+                filters=scope if scoped else None,
+            )
+            rankings.append(ranked_sections(chunks))
+        elapsed = time.perf_counter() - started
+        found = score(rankings, questions)
+        print(f"weaviate {label or 'unscoped_'}: {found}")
+        figures.update({f"weaviate_{label}{key}": value for key, value in found.items()})
+        figures[f"weaviate_{label}ms_per_query"] = round(1000 * elapsed / len(questions), 1)
+    return figures
+
+
+def weaviate_markdown(results: dict[str, object]) -> str:
+    if "weaviate_recall@5" not in results:
+        return ""
+    return (
+        "Weaviate (its own hybrid search on the same chunks and embeddings): R@1 "
+        f"{results['weaviate_recall@1']}, R@5 {results['weaviate_recall@5']}, R@10 "
+        f"{results['weaviate_recall@10']}, MRR@10 {results['weaviate_mrr@10']}; scoped R@5 "
+        f"{results['weaviate_scoped_recall@5']}; "
+        f"{results['weaviate_ms_per_query']} ms/query.\n\n"
+    )
 
 
 # Questions no support knowledge base should answer, asked of the shipped sample (a
