@@ -43,7 +43,12 @@ from knowledge.answering import (  # noqa: E402
     evidence_score,
 )
 from knowledge.documents import known_meta  # noqa: E402
-from knowledge.retrieval import RetrievalMode, build_retriever, retrieve  # noqa: E402
+from knowledge.retrieval import (  # noqa: E402
+    KnowledgeRetriever,
+    RetrievalMode,
+    build_retriever,
+    retrieve,
+)
 from knowledge.sources import SAMPLE_SOURCES_FILE, load_sources  # noqa: E402
 from knowledge.stores import PersistentInMemoryDocumentStore, open_weaviate_store  # noqa: E402
 from knowledge.sync import KnowledgeSync  # noqa: E402
@@ -87,6 +92,22 @@ def score(rankings: list[list[str]], questions: list[dict]) -> dict[str, float]:
         "recall@10": recall(10),
         "mrr@10": round(sum(reciprocal) / len(reciprocal), 4),
     }
+
+
+def rank_scoped(
+    retriever: KnowledgeRetriever, questions: list[dict], manual_of: dict[str, str] | None
+) -> list[list[str]]:
+    """Each question's ranked sections; with `manual_of`, searching only its product's
+    manual (the manual of its gold section), as a channel's product setting would."""
+    rankings = []
+    for question in questions:
+        scope = None
+        if manual_of is not None:
+            product = manual_of[question["gold_doc_ids"][0]]
+            scope = {"field": "meta.product", "operator": "==", "value": product}
+        chunks = retrieve(retriever, question["question"], top_k=CHUNKS_PER_QUERY, filters=scope)
+        rankings.append(ranked_sections(chunks))
+    return rankings
 
 
 def main() -> None:
@@ -142,13 +163,7 @@ def main() -> None:
     # section), as a channel's product setting would scope it.
     manual_of = {section["id"]: section["source"] for section in corpus}
     pipeline = build_retriever(settings, store, RetrievalMode.HYBRID)
-    scoped_rankings = []
-    for question in questions:
-        product = manual_of[question["gold_doc_ids"][0]]
-        scope = {"field": "meta.product", "operator": "==", "value": product}
-        chunks = retrieve(pipeline, question["question"], top_k=CHUNKS_PER_QUERY, filters=scope)
-        scoped_rankings.append(ranked_sections(chunks))
-    scoped = score(scoped_rankings, questions)
+    scoped = score(rank_scoped(pipeline, questions, manual_of), questions)
     print(f" scoped: {scoped}")
     for key, value in scoped.items():
         results[f"scoped_{key}"] = value
@@ -216,19 +231,9 @@ def weaviate_figures(
         print(f"copied {len(chunks)} chunks into Weaviate in {time.perf_counter() - started:.0f}s")
     retriever = build_retriever(settings, target, RetrievalMode.HYBRID)
     figures: dict[str, object] = {}
-    for label, scoped in (("", False), ("scoped_", True)):
+    for label, scoped_to in (("", None), ("scoped_", manual_of)):
         started = time.perf_counter()
-        rankings = []
-        for question in questions:
-            product = manual_of[question["gold_doc_ids"][0]]
-            scope = {"field": "meta.product", "operator": "==", "value": product}
-            chunks = retrieve(
-                retriever,
-                question["question"],
-                top_k=CHUNKS_PER_QUERY,
-                filters=scope if scoped else None,
-            )
-            rankings.append(ranked_sections(chunks))
+        rankings = rank_scoped(retriever, questions, scoped_to)
         elapsed = time.perf_counter() - started
         found = score(rankings, questions)
         print(f"weaviate {label or 'unscoped_'}: {found}")

@@ -36,15 +36,40 @@ class ExchangeLog:
         scope: Scope | None = None,
         **context: Any,
     ) -> int:
-        return record_exchange(
-            self.engine,
-            answer,
-            surface,
-            total_ms=total_ms,
-            error=error,
-            scope=scope.stored() if scope else None,
-            **context,
+        """Store one exchange; returns its id. `context`: conversation_id, channel_id, user_id…"""
+        timings = dict(answer.timings_ms)
+        if total_ms is not None:
+            timings["total_ms"] = round(total_ms, 1)
+        with session_scope(self.engine) as session:
+            exchange = Exchange(
+                surface=surface,
+                question=answer.question,
+                answer=answer.text,
+                sources=[asdict(citation) for citation in answer.citations],
+                context=answer.context,
+                model_id=answer.model_id,
+                latency_ms=round(timings.get("total_ms", sum(answer.timings_ms.values()))),
+                timings=timings,
+                answer_mode=answer.mode,
+                abstained=answer.abstained,
+                escalated=False,
+                error=error or answer.note,
+                scope=scope.stored() if scope else None,
+                **context,
+            )
+            session.add(exchange)
+            session.flush()
+            exchange_id = exchange.id
+        assert exchange_id is not None
+        log.info(
+            "exchange.recorded",
+            exchange_id=exchange_id,
+            surface=surface.value,
+            mode=answer.mode,
+            cited=len(answer.citations),
+            latency_ms=exchange.latency_ms,
         )
+        return exchange_id
 
     def set_reply_ts(self, exchange_id: int, reply_ts: str) -> None:
         with session_scope(self.engine) as session:
@@ -188,46 +213,3 @@ class ExchangeLog:
             return False
         log.info("exchange.escalated", exchange_id=exchange_id)
         return True
-
-
-def record_exchange(
-    engine: Engine,
-    answer: Answer,
-    surface: Surface,
-    total_ms: float | None = None,
-    error: str | None = None,
-    **context: Any,
-) -> int:
-    """Store one exchange; returns its id. `context`: conversation_id, channel_id, user_id…"""
-    timings = dict(answer.timings_ms)
-    if total_ms is not None:
-        timings["total_ms"] = round(total_ms, 1)
-    with session_scope(engine) as session:
-        exchange = Exchange(
-            surface=surface,
-            question=answer.question,
-            answer=answer.text,
-            sources=[asdict(citation) for citation in answer.citations],
-            context=answer.context,
-            model_id=answer.model_id,
-            latency_ms=round(timings.get("total_ms", sum(answer.timings_ms.values()))),
-            timings=timings,
-            answer_mode=answer.mode,
-            abstained=answer.abstained,
-            escalated=False,
-            error=error or answer.note,
-            **context,
-        )
-        session.add(exchange)
-        session.flush()
-        exchange_id = exchange.id
-    assert exchange_id is not None
-    log.info(
-        "exchange.recorded",
-        exchange_id=exchange_id,
-        surface=surface.value,
-        mode=answer.mode,
-        cited=len(answer.citations),
-        latency_ms=exchange.latency_ms,
-    )
-    return exchange_id

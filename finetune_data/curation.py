@@ -241,7 +241,6 @@ class VerifiedAnswerIndex:
 
     def __init__(self, answers: VerifiedAnswers) -> None:
         self.answers = answers
-        self.store = answers.store
         self.conflicts: ConflictCheck = conflict_check(embed_with(answers.embedder))
 
     def __call__(self, pair: QAPair, present: bool) -> None:

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-# Stored key → Scope attribute, in display order.
-_FIELDS = {"products": "products", "kinds": "kinds", "tags": "tags"}
+# The stored JSON's keys are the attribute names, in display order.
+_STORED = ("products", "kinds", "tags")
 _FILTER_FIELDS = (("kinds", "kind"), ("tags", "tags"), ("products", "product"))
 
 
@@ -68,18 +68,15 @@ class Scope:
 
     def stored(self) -> dict[str, list[str]] | None:
         """The JSON form kept in the database; None for no scope."""
-        data = {key: list(getattr(self, name)) for key, name in _FIELDS.items()}
-        return {key: values for key, values in data.items() if values} or None
+        data = {name: list(getattr(self, name)) for name in _STORED}
+        return {name: values for name, values in data.items() if values} or None
 
     @classmethod
     def from_stored(cls, data: dict[str, Any] | None) -> Scope:
         """The scope a stored JSON value describes (unknown keys are ignored)."""
         if not isinstance(data, dict):
             return cls()
-        values = {
-            name: tuple(str(v) for v in data.get(key) or () if v) for key, name in _FIELDS.items()
-        }
-        return cls(**values)
+        return cls(**{name: tuple(str(v) for v in data.get(name) or () if v) for name in _STORED})
 
     def with_products(self, products: tuple[str, ...]) -> Scope:
         return Scope(kinds=self.kinds, tags=self.tags, products=products)

@@ -40,15 +40,15 @@ class KnowledgeRetriever:
         self, settings: Settings, store: DocumentStore, mode: RetrievalMode = RetrievalMode.HYBRID
     ) -> None:
         self.pipeline = Pipeline()
-        self.output_mapping = {"top_k.documents": "documents"}
         if isinstance(store, InMemoryDocumentStore):
-            self.input_mapping = self._embedded(settings, store, mode)
+            self.input_mapping, output = self._embedded(settings, store, mode)
         else:
-            self.input_mapping = self._weaviate(settings, store, mode)
+            self.input_mapping, output = self._weaviate(settings, store, mode)
+        self.output_mapping = {output: "documents"}
 
     def _embedded(
         self, settings: Settings, store: InMemoryDocumentStore, mode: RetrievalMode
-    ) -> Mapping:
+    ) -> tuple[Mapping, str]:
         pipeline = self.pipeline
         mapping: Mapping = {"query": [], "filters": [], "top_k": []}
         if mode in (RetrievalMode.HYBRID, RetrievalMode.BM25):
@@ -67,14 +67,15 @@ class KnowledgeRetriever:
             pipeline.connect("bm25.documents", "fusion.bm25_documents")
             pipeline.connect("dense.documents", "fusion.embedding_documents")
             mapping["top_k"].append("fusion.top_k")
-            self.output_mapping = {"fusion.documents": "documents"}
-        else:  # one retriever: it returns its best top_k itself
-            last = "bm25" if mode is RetrievalMode.BM25 else "dense"
-            mapping["top_k"].append(f"{last}.top_k")
-            self.output_mapping = {f"{last}.documents": "documents"}
-        return mapping
+            return mapping, "fusion.documents"
+        # One retriever: it returns its best top_k itself.
+        last = "bm25" if mode is RetrievalMode.BM25 else "dense"
+        mapping["top_k"].append(f"{last}.top_k")
+        return mapping, f"{last}.documents"
 
-    def _weaviate(self, settings: Settings, store: DocumentStore, mode: RetrievalMode) -> Mapping:
+    def _weaviate(
+        self, settings: Settings, store: DocumentStore, mode: RetrievalMode
+    ) -> tuple[Mapping, str]:
         # Loads the Weaviate client (~0.7 s) only when that store is chosen.
         from haystack_integrations.components.retrievers.weaviate import (
             WeaviateBM25Retriever,
@@ -82,24 +83,24 @@ class KnowledgeRetriever:
             WeaviateHybridRetriever,
         )
 
+        # Every mode fetches CANDIDATES and TopK cuts them, as before this was a
+        # SuperComponent (Weaviate's fusion normalises over what it fetched).
         pipeline = self.pipeline
         pipeline.add_component("top_k", TopK())
+        cut: Mapping = {"top_k": ["top_k.top_k"]}
         if mode is RetrievalMode.BM25:
             retriever = WeaviateBM25Retriever(document_store=store, top_k=CANDIDATES)
             pipeline.add_component("bm25", retriever)
             pipeline.connect("bm25.documents", "top_k.documents")
-            return {"query": ["bm25.query"], "filters": ["bm25.filters"], "top_k": ["top_k.top_k"]}
+            return {"query": ["bm25.query"], "filters": ["bm25.filters"], **cut}, "top_k.documents"
         pipeline.add_component("query_embedder", build_text_embedder(settings))
         if mode is RetrievalMode.DENSE:
             retriever = WeaviateEmbeddingRetriever(document_store=store, top_k=CANDIDATES)
             pipeline.add_component("dense", retriever)
             pipeline.connect("query_embedder.embedding", "dense.query_embedding")
             pipeline.connect("dense.documents", "top_k.documents")
-            return {
-                "query": ["query_embedder.text"],
-                "filters": ["dense.filters"],
-                "top_k": ["top_k.top_k"],
-            }
+            dense = {"query": ["query_embedder.text"], "filters": ["dense.filters"], **cut}
+            return dense, "top_k.documents"
         # Weaviate fuses BM25 and vectors server-side (relative score fusion, our weighting).
         hybrid = WeaviateHybridRetriever(
             document_store=store, top_k=CANDIDATES, alpha=1 - BM25_WEIGHT
@@ -107,8 +108,5 @@ class KnowledgeRetriever:
         pipeline.add_component("hybrid", hybrid)
         pipeline.connect("query_embedder.embedding", "hybrid.query_embedding")
         pipeline.connect("hybrid.documents", "top_k.documents")
-        return {
-            "query": ["hybrid.query", "query_embedder.text"],
-            "filters": ["hybrid.filters"],
-            "top_k": ["top_k.top_k"],
-        }
+        query = ["hybrid.query", "query_embedder.text"]
+        return {"query": query, "filters": ["hybrid.filters"], **cut}, "top_k.documents"

@@ -24,16 +24,17 @@ def weaviate_store(_tmp_path: Path) -> DocumentStore:
     return open_weaviate_store(WEAVIATE_URL, collection=f"Contract{uuid.uuid4().hex[:10]}")
 
 
+# Weaviate cases run where a server is (scripts/test.sh starts one; CI always has it).
+WEAVIATE_MARKS = [
+    pytest.mark.weaviate,
+    pytest.mark.skipif(not WEAVIATE_URL, reason="WEAVIATE_URL is not set: Weaviate cases skipped"),
+]
+
+# Fresh stores, for tests that need one store each.
 STORES = [
     pytest.param(memory_store, id="memory"),
-    pytest.param(
-        weaviate_store,
-        id="weaviate",
-        marks=[
-            pytest.mark.weaviate,
-            pytest.mark.skipif(
-                not WEAVIATE_URL, reason="WEAVIATE_URL is not set: Weaviate contract skipped"
-            ),
-        ],
-    ),
+    pytest.param(weaviate_store, id="weaviate", marks=WEAVIATE_MARKS),
 ]
+
+# Store kinds, for tests that build their own stores of each kind.
+STORE_KINDS = ["memory", pytest.param("weaviate", marks=WEAVIATE_MARKS)]

@@ -51,10 +51,15 @@ def _convert(table: str, old_type: Any, new_type: Any, convert: Any) -> None:
     t = sa.table(table, sa.column("id", sa.Integer), sa.column("scope", old_type))
     rows = bind.execute(sa.select(t.c.id, t.c.scope).where(t.c.scope.is_not(None))).all()
     target = sa.table(table, sa.column("id", sa.Integer), sa.column("scope_new", new_type))
-    for row_id, value in rows:
-        converted = convert(value)
-        if converted is not None:
-            bind.execute(target.update().where(target.c.id == row_id).values(scope_new=converted))
+    converted = [{"row_id": row_id, "value": convert(value)} for row_id, value in rows]
+    converted = [row for row in converted if row["value"] is not None]
+    if converted:  # one executemany, not a statement per row
+        bind.execute(
+            target.update()
+            .where(target.c.id == sa.bindparam("row_id"))
+            .values(scope_new=sa.bindparam("value", type_=new_type)),
+            converted,
+        )
     with op.batch_alter_table(table) as batch:
         batch.drop_column("scope")
         batch.alter_column("scope_new", new_column_name="scope")

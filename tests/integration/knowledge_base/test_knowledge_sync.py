@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -20,6 +19,7 @@ from supportbot import db
 from supportbot.models import SyncRun
 from supportbot.settings import Settings
 from tests.support.knowledge_fixtures import FEED, PAGE, LocalSite, local_site, write_manuals
+from tests.support.stores import STORE_KINDS, WEAVIATE_URL
 
 
 @pytest.fixture
@@ -66,22 +66,10 @@ def engine(tmp_path: Path) -> Iterator[sa.Engine]:
     engine.dispose()
 
 
-WEAVIATE_URL = os.environ.get("WEAVIATE_URL")
 MakeSync = Callable[[], tuple[KnowledgeSync, Settings]]
 
 
-@pytest.fixture(
-    params=[
-        "memory",
-        pytest.param(
-            "weaviate",
-            marks=[
-                pytest.mark.weaviate,
-                pytest.mark.skipif(not WEAVIATE_URL, reason="WEAVIATE_URL is not set"),
-            ],
-        ),
-    ]
-)
+@pytest.fixture(params=STORE_KINDS)
 def store_kind(request: pytest.FixtureRequest) -> str:
     """Tests using this run on the embedded store and on a real Weaviate server."""
     return request.param

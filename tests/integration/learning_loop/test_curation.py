@@ -13,16 +13,9 @@ from finetune_data.curation import CurationError, decide, mark
 from finetune_data.datasets import export
 from finetune_data.history import history
 from finetune_data.training import frozen_test_pairs
-from knowledge.components.embedders import sentence_embedder
 from supportbot import db
 from supportbot.db import session_scope
 from supportbot.models import PairStatus, QAPair
-from supportbot.settings import Settings
-
-
-@pytest.fixture(scope="module")
-def embed():
-    return sentence_embedder(Settings())
 
 
 def _pair(engine: sa.Engine, question: str, answer: str, **fields) -> int:

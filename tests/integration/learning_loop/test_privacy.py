@@ -17,7 +17,6 @@ from finetune_data.curation import decide, store_indexer
 from finetune_data.datasets import export
 from finetune_data.harvest import harvest
 from finetune_data.privacy import Selector, expire, forget
-from knowledge.components.embedders import sentence_embedder
 from knowledge.stores import PersistentInMemoryDocumentStore
 from supportbot import db
 from supportbot.db import session_scope
@@ -37,11 +36,6 @@ from supportbot.settings import Settings
 from tests.support.cli import supportbot
 from tests.support.privacy_corpus import CORPUS, run_loop
 from tests.support.stores import STORES
-
-
-@pytest.fixture(scope="module")
-def embed():
-    return sentence_embedder(Settings())
 
 
 def test_no_seeded_personal_string_reaches_a_dataset_a_verified_answer_a_log_or_another_customer(
