@@ -127,15 +127,14 @@ class SlackAnswers:
             question.scope = decision.scope
         await self.delivery.update(self.delivery.ledger.start, question.id, question.scope.stored())
         await self._show_working(client, question)
-        cancelled = False
         try:
-            await self._answer(client, question, text)
-        except asyncio.CancelledError:  # a stop: the question is resumed, 👀 stays until then
-            cancelled = True
+            ending = await self._answer(client, question, text)
+        except Exception:  # a stop's CancelledError passes by: 👀 stays until it is resumed
+            await self._stop_working(client, question)
             raise
-        finally:
-            if not cancelled:
-                await self._stop_working(client, question)
+        # 👀 goes before the question ends: an ended question is never touched again.
+        await self._stop_working(client, question)
+        await self._end(question, *ending)
 
     async def _end(
         self,
@@ -185,7 +184,10 @@ class SlackAnswers:
     def can_change_product(self, scope: Scope) -> bool:
         return bool(scope.products) and len(self.scoper.products) > 1
 
-    async def _answer(self, client: AsyncWebClient, question: Question, text: str) -> None:
+    async def _answer(
+        self, client: AsyncWebClient, question: Question, text: str
+    ) -> tuple[QuestionState, int | None, str | None]:
+        """Answer and deliver; how the question ends (state, exchange id, error)."""
         history = await self._history(client, question) if question.follow_up else []
         writer = self._writer(client, question, streaming=self.settings.slack_streaming)
         started = time.perf_counter()
@@ -195,8 +197,7 @@ class SlackAnswers:
         except ValueError as invalid:  # empty or oversized: tell the asker, nothing to record
             await writer.discard()
             await _post(client, question, f"Sorry, I can't take that one: {invalid}.")
-            await self._end(question, QuestionState.FAILED, error=f"refused: {invalid}")
-            return
+            return QuestionState.FAILED, None, f"refused: {invalid}"
         except Exception as failure:  # a bug or a dead dependency: record it and hand off
             log.exception("slack.answer_failed")
             error = f"{type(failure).__name__}: {failure}"
@@ -209,7 +210,7 @@ class SlackAnswers:
         state = QuestionState.FAILED if error else QuestionState.ANSWERED
         if handing and exchange_id is not None:
             state = QuestionState.HANDED_OFF
-        await self._end(question, state, exchange_id, error)
+        return state, exchange_id, error
 
     async def _deliver(
         self,
