@@ -31,6 +31,9 @@ from knowledge.stores.search_index import (
 def _matches(filters: dict[str, Any], document: Document) -> bool:
     """Haystack's filter semantics, plus list-valued metadata (``tags``) matching the way
     Weaviate matches ``text[]``: ``==`` means "contains", ``in`` means "shares a value"."""
+    complete = "conditions" in filters or {"field", "value"} <= filters.keys()
+    if "operator" not in filters or not complete:
+        return document_matches_filter(filters, document)  # raises Haystack's FilterError
     operator = filters["operator"]
     if "conditions" in filters:
         results = [_matches(condition, document) for condition in filters["conditions"]]
@@ -101,6 +104,33 @@ class PersistentInMemoryDocumentStore(InMemoryDocumentStore):
     def delete_documents(self, document_ids: list[str]) -> None:
         self.refresh()
         super().delete_documents(document_ids)
+        self._index = None
+        self._dirty = True
+
+    def update_by_filter(self, filters: dict[str, Any], meta: dict[str, Any]) -> int:
+        """Haystack's version edits memory behind the search index and the file."""
+        self.refresh()
+        InMemoryDocumentStore._validate_filters(filters)
+        matching = [doc for doc in self.storage.values() if _matches(filters, doc)]
+        for document in matching:
+            document.meta.update(meta)
+        if matching:
+            self._index = None
+            self._dirty = True
+        return len(matching)
+
+    def delete_by_filter(self, filters: dict[str, Any]) -> int:
+        """With our filter semantics (list-valued metadata), as `filter_documents` has."""
+        matching = [document.id for document in self.filter_documents(filters)]
+        self.delete_documents(matching)
+        return len(matching)
+
+    def count_documents_by_filter(self, filters: dict[str, Any]) -> int:
+        return len(self.filter_documents(filters))
+
+    def delete_all_documents(self) -> None:
+        self.refresh()
+        super().delete_all_documents()
         self._index = None
         self._dirty = True
 

