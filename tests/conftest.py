@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from knowledge.sources import SAMPLE_SOURCES_FILE, load_sources
 from knowledge.stores import open_document_store
 from knowledge.sync import KnowledgeSync
 from supportbot.settings import Settings
+from tests.support.stores import drop, store_settings
 
 
 @pytest.fixture(autouse=True)
@@ -82,3 +84,18 @@ def two_products_knowledge(tmp_path_factory: pytest.TempPathFactory) -> Path:
         load_sources(data_dir / "sources.yaml")
     )
     return data_dir
+
+
+@pytest.fixture(scope="session")
+def two_products_in_weaviate(two_products_knowledge: Path) -> Iterator[dict[str, object]]:
+    """The same two products synced into a Weaviate collection of their own; yields
+    the settings that point at it."""
+    settings = store_settings("weaviate", data_dir=two_products_knowledge)
+    store = open_document_store(settings)
+    KnowledgeSync(settings, store).sync(load_sources(two_products_knowledge / "sources.yaml"))
+    yield {
+        "document_store": settings.document_store,
+        "weaviate_url": settings.weaviate_url,
+        "weaviate_collection": settings.weaviate_collection,
+    }
+    drop(store)

@@ -6,12 +6,14 @@ Every interaction is acknowledged first; the work happens after the ack.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
 from typing import Any
 
 import structlog
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.exchange_log import ExchangeLog
 from bot.slack import blocks, dedupe
@@ -30,6 +32,10 @@ REACTION_RATINGS = {
 }
 THANKS = "Thanks for the feedback!"
 THANKS_CORRECTION = "Thanks! Your correction goes to the support leads for review."
+NOT_SAVED = (
+    "Sorry, I couldn't save that just now: our database is unavailable. "
+    "Please try again in a minute."
+)
 
 
 def register(
@@ -60,6 +66,9 @@ def register(
     @app.action(blocks.ACTION_HELPFUL)
     async def helpful(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
+        await _or_not_saved(client, body, rate_helpful(body, client))
+
+    async def rate_helpful(body: dict[str, Any], client: AsyncWebClient) -> None:
         exchange_id, user_id = await clicked(body), _user_id(body)
         if exchange_id is None:
             return
@@ -69,6 +78,9 @@ def register(
     @app.action(blocks.ACTION_NOT_HELPFUL)
     async def not_helpful(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
+        await _or_not_saved(client, body, rate_unhelpful(body, client))
+
+    async def rate_unhelpful(body: dict[str, Any], client: AsyncWebClient) -> None:
         exchange_id, user_id = await clicked(body), _user_id(body)
         if exchange_id is None:
             return
@@ -103,23 +115,31 @@ def register(
         user_id = _user_id(body)
         reason = ": ".join(v for v in (values["reason"], values["comment"]) if v) or None
         is_lead = await leads.is_lead(client, user_id)
-        await asyncio.to_thread(
-            exchanges.rate,
-            exchange_id,
-            user_id,
-            Rating.DOWN,
-            reason=reason,
-            correction=values["correction"],
-            from_lead=is_lead,
-        )
         channel = metadata.get("channel_id")
-        if channel and user_id:
+        try:
+            await asyncio.to_thread(
+                exchanges.rate,
+                exchange_id,
+                user_id,
+                Rating.DOWN,
+                reason=reason,
+                correction=values["correction"],
+                from_lead=is_lead,
+            )
+        except SQLAlchemyError as error:
+            log.error("slack.feedback_not_saved", error=type(error).__name__)
+            text = NOT_SAVED
+        else:
             text = THANKS_CORRECTION if values["correction"] else THANKS
+        if channel and user_id:
             await _post_ephemeral(client, channel, user_id, text, metadata.get("thread_ts"))
 
     @app.action(blocks.ACTION_HANDOFF)
     async def talk_to_human(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
+        await _or_not_saved(client, body, escalate(body, client))
+
+    async def escalate(body: dict[str, Any], client: AsyncWebClient) -> None:
         exchange_id = await clicked(body)
         if exchange_id is None:
             return
@@ -153,6 +173,18 @@ def register(
     @app.event("reaction_removed")
     async def reaction_removed(body: dict[str, Any], event: dict[str, Any]) -> None:
         await on_reaction(body, event, rating_added=False)
+
+
+async def _or_not_saved(
+    client: AsyncWebClient, body: dict[str, Any], work: Awaitable[None]
+) -> None:
+    """Run `work`; if the database is down, tell the person their click was not saved
+    (a rating is stored or refused out loud, never silently dropped)."""
+    try:
+        await work
+    except SQLAlchemyError as error:
+        log.error("slack.feedback_not_saved", error=type(error).__name__)
+        await _ephemeral(client, body, NOT_SAVED)
 
 
 def _user_id(body: dict[str, Any]) -> str | None:

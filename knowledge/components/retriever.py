@@ -2,8 +2,9 @@
 
 Inputs `query`, `filters` (Haystack filters, e.g. a `Scope`'s) and `top_k`; output
 `documents`, best first. On the embedded store, hybrid mode runs BM25 and dense search
-and fuses them (score_fusion.py); on Weaviate the server fuses them (relative score
-fusion, with our BM25 weight). `bm25` and `dense` modes are there for benchmarks.
+and fuses them (score_fusion.py); on Weaviate the server fuses BM25F and vectors
+(weaviate_hybrid.py) and the same source-coherence boost re-ranks the candidates.
+`bm25` and `dense` modes are there for benchmarks.
 """
 
 from __future__ import annotations
@@ -19,11 +20,14 @@ from haystack.document_stores.in_memory import InMemoryDocumentStore
 from haystack.document_stores.types import DocumentStore
 
 from knowledge.components.embedders import build_text_embedder
-from knowledge.components.score_fusion import BM25_WEIGHT, ScoreFusion
+from knowledge.components.score_fusion import ScoreFusion
+from knowledge.components.source_coherence import SourceCoherence
 from knowledge.components.top_k import TopK
 from supportbot.settings import Settings
 
 CANDIDATES = 100  # fetched by each retriever before fusion and the final cut
+# Tuned on the e-manual dev questions with Weaviate's fusion (benchmarks/weaviate_tuning.py).
+WEAVIATE_COHERENCE_WEIGHT = 0.5
 
 Mapping = dict[str, list[str]]
 
@@ -80,12 +84,27 @@ class KnowledgeRetriever:
         from haystack_integrations.components.retrievers.weaviate import (
             WeaviateBM25Retriever,
             WeaviateEmbeddingRetriever,
-            WeaviateHybridRetriever,
         )
 
-        # Every mode fetches CANDIDATES and TopK cuts them, as before this was a
-        # SuperComponent (Weaviate's fusion normalises over what it fetched).
+        from knowledge.components.weaviate_hybrid import WeaviateHybridSearch
+
         pipeline = self.pipeline
+        if mode is RetrievalMode.HYBRID:
+            # Weaviate fuses BM25F and vectors server-side; the coherence boost re-ranks
+            # the candidates and cuts them to top_k.
+            pipeline.add_component("query_embedder", build_text_embedder(settings))
+            pipeline.add_component("hybrid", WeaviateHybridSearch(store, top_k=CANDIDATES))
+            coherence = SourceCoherence(weight=WEAVIATE_COHERENCE_WEIGHT)
+            pipeline.add_component("coherence", coherence)
+            pipeline.connect("query_embedder.embedding", "hybrid.query_embedding")
+            pipeline.connect("hybrid.documents", "coherence.documents")
+            hybrid = {
+                "query": ["hybrid.query", "query_embedder.text"],
+                "filters": ["hybrid.filters"],
+                "top_k": ["coherence.top_k"],
+            }
+            return hybrid, "coherence.documents"
+        # One retriever (benchmarks): it fetches CANDIDATES and TopK cuts them.
         pipeline.add_component("top_k", TopK())
         cut: Mapping = {"top_k": ["top_k.top_k"]}
         if mode is RetrievalMode.BM25:
@@ -94,19 +113,9 @@ class KnowledgeRetriever:
             pipeline.connect("bm25.documents", "top_k.documents")
             return {"query": ["bm25.query"], "filters": ["bm25.filters"], **cut}, "top_k.documents"
         pipeline.add_component("query_embedder", build_text_embedder(settings))
-        if mode is RetrievalMode.DENSE:
-            retriever = WeaviateEmbeddingRetriever(document_store=store, top_k=CANDIDATES)
-            pipeline.add_component("dense", retriever)
-            pipeline.connect("query_embedder.embedding", "dense.query_embedding")
-            pipeline.connect("dense.documents", "top_k.documents")
-            dense = {"query": ["query_embedder.text"], "filters": ["dense.filters"], **cut}
-            return dense, "top_k.documents"
-        # Weaviate fuses BM25 and vectors server-side (relative score fusion, our weighting).
-        hybrid = WeaviateHybridRetriever(
-            document_store=store, top_k=CANDIDATES, alpha=1 - BM25_WEIGHT
-        )
-        pipeline.add_component("hybrid", hybrid)
-        pipeline.connect("query_embedder.embedding", "hybrid.query_embedding")
-        pipeline.connect("hybrid.documents", "top_k.documents")
-        query = ["hybrid.query", "query_embedder.text"]
-        return {"query": query, "filters": ["hybrid.filters"], **cut}, "top_k.documents"
+        retriever = WeaviateEmbeddingRetriever(document_store=store, top_k=CANDIDATES)
+        pipeline.add_component("dense", retriever)
+        pipeline.connect("query_embedder.embedding", "dense.query_embedding")
+        pipeline.connect("dense.documents", "top_k.documents")
+        dense = {"query": ["query_embedder.text"], "filters": ["dense.filters"], **cut}
+        return dense, "top_k.documents"

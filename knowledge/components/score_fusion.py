@@ -18,13 +18,16 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import replace
-from typing import Any
 
 from haystack import Document, component
 
+from knowledge.components.source_coherence import (
+    COHERENCE_TOP_N,
+    COHERENCE_WEIGHT,
+    coherence_bonus,
+)
+
 BM25_WEIGHT = 0.7
-COHERENCE_WEIGHT = 0.5
-COHERENCE_TOP_N = 30
 
 
 @component
@@ -63,7 +66,9 @@ class ScoreFusion:
             fused[document.id] += (1 - self.bm25_weight) * (document.score or 0.0)
             by_id.setdefault(document.id, document)
             raw[document.id]["dense_score"] = document.score or 0.0
-        fused = self._add_coherence(fused, by_id)
+        if self.coherence_weight:
+            groups = {doc_id: doc.meta.get(self.group_by) for doc_id, doc in by_id.items()}
+            fused = coherence_bonus(fused, groups, self.coherence_weight, self.coherence_top_n)
         ranked = sorted(fused, key=lambda doc_id: fused[doc_id], reverse=True)
         if top_k is not None:
             ranked = ranked[:top_k]
@@ -77,20 +82,4 @@ class ScoreFusion:
                 )
                 for doc_id in ranked
             ]
-        }
-
-    def _add_coherence(
-        self, fused: dict[str, float], by_id: dict[str, Document]
-    ) -> dict[str, float]:
-        if not self.coherence_weight or not fused:
-            return fused
-        top = sorted(fused, key=lambda doc_id: fused[doc_id], reverse=True)[: self.coherence_top_n]
-        mass: dict[Any, float] = defaultdict(float)
-        for doc_id in top:
-            mass[by_id[doc_id].meta.get(self.group_by)] += max(fused[doc_id], 0.0)
-        total = sum(mass.values()) or 1.0
-        return {
-            doc_id: score
-            + self.coherence_weight * mass.get(by_id[doc_id].meta.get(self.group_by), 0.0) / total
-            for doc_id, score in fused.items()
         }

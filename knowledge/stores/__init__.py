@@ -35,6 +35,9 @@ def open_document_store(settings: Settings) -> DocumentStore:
         return open_weaviate_store(
             settings.weaviate_url,
             settings.weaviate_api_key.get_secret_value() if settings.weaviate_api_key else None,
+            collection=settings.weaviate_collection,
+            grpc_port=settings.weaviate_grpc_port,
+            deadline_s=settings.weaviate_timeout_s,
         )
     return PersistentInMemoryDocumentStore(memory_store_path(settings))
 

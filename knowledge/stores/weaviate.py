@@ -28,19 +28,24 @@ WEAVIATE_PROPERTIES: list[dict[str, Any]] = [
 
 
 def open_weaviate_store(
-    url: str | None, api_key: str | None = None, collection: str = WEAVIATE_COLLECTION
+    url: str | None,
+    api_key: str | None = None,
+    collection: str = WEAVIATE_COLLECTION,
+    grpc_port: int = 50051,
+    deadline_s: float = 5.0,
 ) -> DocumentStore:
     if not url:
         raise ValueError("SUPPORTBOT_WEAVIATE_URL must be set when the document store is weaviate")
     # The Weaviate client (gRPC and all, ~0.7 s) loads only when that store is chosen.
-    from haystack_integrations.document_stores.weaviate import (
-        AuthApiKey,
-        WeaviateDocumentStore,
-    )
+    from haystack_integrations.document_stores.weaviate import AuthApiKey
 
-    return WeaviateDocumentStore(
+    from knowledge.stores.weaviate_store import ConnectingWeaviateDocumentStore
+
+    return ConnectingWeaviateDocumentStore(
         url=url,
         auth_client_secret=AuthApiKey(api_key=Secret.from_token(api_key)) if api_key else None,
+        grpc_port=grpc_port,
+        deadline_s=deadline_s,
         collection_settings={
             "class": collection,
             "invertedIndexConfig": {"indexNullState": True, "indexPropertyLength": True},

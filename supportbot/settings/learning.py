@@ -25,7 +25,22 @@ class LearningSettings(BaseSettings):
     weaviate_url: str | None = Field(
         default=None, description="Weaviate HTTP endpoint, e.g. http://weaviate:8080."
     )
+    weaviate_grpc_port: int = Field(
+        default=50051, ge=1, le=65535, description="Weaviate gRPC port (on the URL's host)."
+    )
     weaviate_api_key: SecretStr | None = Field(default=None, description="Weaviate API key.")
+    weaviate_timeout_s: float = Field(
+        default=5.0,
+        gt=0,
+        description="Longest wait for a Weaviate search; past it (or while Weaviate is "
+        "down) the asker is told at once and handed to a person.",
+    )
+    weaviate_collection: str = Field(
+        default="SupportbotChunk",
+        pattern=r"^[A-Z][A-Za-z0-9_]{0,99}$",
+        description="Weaviate collection holding the chunks (several deployments can share "
+        "one server with a collection each).",
+    )
     sources_file: Path | None = Field(
         default=None,
         description="YAML file declaring knowledge sources. Default: sources.yaml in the "

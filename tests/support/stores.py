@@ -11,6 +11,7 @@ import pytest
 from haystack.document_stores.types import DocumentStore
 
 from knowledge.stores import PersistentInMemoryDocumentStore, open_weaviate_store
+from supportbot.settings import DocumentStoreKind, Settings
 
 WEAVIATE_URL = os.environ.get("WEAVIATE_URL")
 
@@ -19,9 +20,32 @@ def memory_store(tmp_path: Path) -> DocumentStore:
     return PersistentInMemoryDocumentStore(tmp_path / "store.json")
 
 
+def fresh_collection(prefix: str = "Test") -> str:
+    return f"{prefix}{uuid.uuid4().hex[:10]}"
+
+
+def store_settings(kind: str, **values: object) -> Settings:
+    """Settings on the embedded store, or on the test server's Weaviate in a collection
+    of its own (so cases never see each other's chunks)."""
+    if kind == "weaviate":
+        values.update(
+            document_store=DocumentStoreKind.WEAVIATE,
+            weaviate_url=WEAVIATE_URL,
+            weaviate_collection=fresh_collection(),
+        )
+    return Settings(**values)
+
+
+def drop(store: DocumentStore) -> None:
+    """Remove a Weaviate test collection (the embedded store lives in tmp_path)."""
+    if not isinstance(store, PersistentInMemoryDocumentStore):
+        store.client.collections.delete(store.collection.name)
+        store.client.close()
+
+
 def weaviate_store(_tmp_path: Path) -> DocumentStore:
     # A fresh collection per test, so cases never see each other's chunks.
-    return open_weaviate_store(WEAVIATE_URL, collection=f"Contract{uuid.uuid4().hex[:10]}")
+    return open_weaviate_store(WEAVIATE_URL, collection=fresh_collection("Contract"))
 
 
 # Weaviate cases run where a server is (scripts/test.sh starts one; CI always has it).

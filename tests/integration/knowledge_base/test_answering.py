@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from haystack import Document
-from haystack.document_stores.types import DuplicatePolicy
+from haystack.document_stores.types import DocumentStore, DuplicatePolicy
 
 from bot.exchange_log import ExchangeLog
 from knowledge.answering import (
@@ -20,23 +20,28 @@ from knowledge.answering import (
 )
 from knowledge.prompts import ANSWER_SYSTEM, NOT_COVERED
 from knowledge.sources import SAMPLE_SOURCES_FILE, load_sources
-from knowledge.stores import PersistentInMemoryDocumentStore
+from knowledge.stores import PersistentInMemoryDocumentStore, open_document_store
 from knowledge.sync import KnowledgeSync
 from supportbot import db
 from supportbot.models import Exchange, ModelVersion, Surface
 from supportbot.registry import active_model_id
 from supportbot.settings import Settings
 from tests.support.openai_fake import FakeOpenAI, fake_openai, message_text
+from tests.support.stores import STORE_KINDS, drop, store_settings
 
 RESET_QUESTION = "How do I factory reset the Nimbus Hub?"
 
 
-@pytest.fixture(scope="module")
-def sample_store(tmp_path_factory: pytest.TempPathFactory) -> PersistentInMemoryDocumentStore:
-    work = tmp_path_factory.mktemp("sample")
-    store = PersistentInMemoryDocumentStore(work / "store.json")
-    KnowledgeSync(Settings(data_dir=work), store).sync(load_sources(SAMPLE_SOURCES_FILE))
-    return store
+@pytest.fixture(scope="module", params=STORE_KINDS)
+def sample_store(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[DocumentStore]:
+    """The sample knowledge, synced into the embedded store or into Weaviate."""
+    settings = store_settings(request.param, data_dir=tmp_path_factory.mktemp("sample"))
+    store = open_document_store(settings)
+    KnowledgeSync(settings, store).sync(load_sources(SAMPLE_SOURCES_FILE))
+    yield store
+    drop(store)
 
 
 @pytest.fixture

@@ -7,6 +7,8 @@ otherwise its cases are skipped with that reason.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -17,10 +19,11 @@ from haystack.document_stores.types import DocumentStore, DuplicatePolicy
 from knowledge.components.embedders import build_document_embedder, build_text_embedder
 from knowledge.retrieval import RetrievalMode, build_retriever, retrieve
 from knowledge.sources import SAMPLE_SOURCES_FILE, load_sources
-from knowledge.stores import PersistentInMemoryDocumentStore, persist
+from knowledge.stores import PersistentInMemoryDocumentStore, open_weaviate_store, persist
 from knowledge.sync import KnowledgeSync
 from supportbot.settings import Settings
-from tests.support.stores import STORES, memory_store
+from tests.support.app_server import free_port
+from tests.support.stores import STORES, WEAVIATE_URL, drop, fresh_collection, memory_store
 
 CHUNKS = [
     ("router:reset", "Router X1", "Reset", "Hold the reset button for ten seconds.", "Router X1"),
@@ -117,6 +120,33 @@ def test_filters_restrict_retrieval(store: DocumentStore, embedded_chunks: list[
     assert {d.meta["product"] for d in results} == {"Router X1"}
 
 
+def test_kinds_and_dates_filter_alike_on_every_store(
+    store: DocumentStore, embedded_chunks: list[Document]
+) -> None:
+    dated = [
+        replace(chunk, meta={**chunk.meta, "kind": "update", "published_at": published})
+        for chunk, published in zip(
+            embedded_chunks[:2],
+            ["2025-01-15T00:00:00+00:00", "2026-06-01T00:00:00+00:00"],
+            strict=True,
+        )
+    ]
+    store.write_documents([*dated, embedded_chunks[2]], policy=DuplicatePolicy.OVERWRITE)
+
+    def ids(filters: dict) -> set[str]:
+        return {d.id for d in store.filter_documents(filters)}
+
+    updates = {"field": "meta.kind", "operator": "in", "value": ["update"]}
+    assert ids(updates) == {"chunk-0", "chunk-1"}
+    recent = {"field": "meta.published_at", "operator": ">=", "value": "2026-01-01T00:00:00Z"}
+    assert ids(recent) == {"chunk-1"}
+    both = {"operator": "AND", "conditions": [updates, {**recent, "operator": "<"}]}
+    assert ids(both) == {"chunk-0"}
+    pipeline = build_retriever(Settings(), store)
+    found = retrieve(pipeline, "Wi-Fi band", top_k=5, filters=recent)
+    assert [d.id for d in found] == ["chunk-1"]
+
+
 def test_list_valued_tags_filter_alike_on_every_store(
     store: DocumentStore, embedded_chunks: list[Document]
 ) -> None:
@@ -209,3 +239,47 @@ def test_the_memory_store_sees_what_another_process_wrote(tmp_path: Path) -> Non
     scheduler.persist()
     assert sorted(d.id for d in PersistentInMemoryDocumentStore(path).filter_documents()) == ["b"]
     assert [d.id for d in bot.filter_documents()] == ["b"]
+
+
+def test_bulk_changes_reach_search_and_the_file(tmp_path: Path, embedded_chunks) -> None:
+    store = PersistentInMemoryDocumentStore(tmp_path / "store.json")
+    store.write_documents(embedded_chunks)
+    # List-valued tags match as on Weaviate: == means "contains".
+    demo = {"field": "meta.tags", "operator": "==", "value": "demo"}
+    assert store.update_by_filter(demo, {"product": "Kettle 2"}) == len(embedded_chunks)
+    persist(store)
+    reopened = PersistentInMemoryDocumentStore(tmp_path / "store.json")
+    assert {d.meta["product"] for d in reopened.filter_documents()} == {"Kettle 2"}
+    renamed = {"field": "meta.product", "operator": "==", "value": "Kettle 2"}
+    assert [d.id for d in store.bm25_retrieval("descale kettle", filters=renamed, top_k=1)] == [
+        "chunk-2"
+    ]
+
+    store.delete_all_documents()
+    assert store.bm25_retrieval("descale kettle", top_k=3) == []
+    persist(store)
+    assert PersistentInMemoryDocumentStore(tmp_path / "store.json").count_documents() == 0
+
+
+@pytest.mark.weaviate
+@pytest.mark.skipif(not WEAVIATE_URL, reason="WEAVIATE_URL is not set: Weaviate cases skipped")
+def test_weaviate_connects_once_under_concurrency_and_after_a_failed_start() -> None:
+    # A fresh store asked by many threads at once (a replica's first questions): each
+    # got a client weaviate-haystack had stored but not yet connected.
+    store = open_weaviate_store(WEAVIATE_URL, collection=fresh_collection("Connect"))
+    try:
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            counts = list(pool.map(lambda _: store.count_documents(), range(16)))
+        assert counts == [0] * 16
+    finally:
+        drop(store)
+
+    # Weaviate unreachable when the store is first used: the failure is not kept.
+    late = open_weaviate_store(f"http://127.0.0.1:{free_port()}", collection=fresh_collection())
+    with pytest.raises(Exception, match=r"(?i)connect"):
+        late.count_documents()
+    late._url = WEAVIATE_URL  # the server is reachable now (as after Weaviate's restart)
+    try:
+        assert late.count_documents() == 0
+    finally:
+        drop(late)

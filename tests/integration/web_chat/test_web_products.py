@@ -14,17 +14,19 @@ from bot.server import create_app
 from supportbot.settings import Settings
 from tests.support.app_server import serve
 from tests.support.cli import supportbot
+from tests.support.stores import STORE_KINDS
 from tests.support.web import Web
 
 BOTH = "Can the Nimbus Cam be paired with the Nimbus Hub?"
 
 
-@pytest.fixture
-def web(two_products_knowledge: Path, tmp_path: Path):
-
-    settings = Settings(
-        data_dir=two_products_knowledge, database_url=f"sqlite:///{tmp_path}/web.db"
-    )
+@pytest.fixture(params=STORE_KINDS)
+def web(request: pytest.FixtureRequest, two_products_knowledge: Path, tmp_path: Path):
+    """The web API on the two products, in the embedded store or in Weaviate."""
+    values = {"database_url": f"sqlite:///{tmp_path}/web.db"}
+    if request.param == "weaviate":
+        values.update(request.getfixturevalue("two_products_in_weaviate"))
+    settings = Settings(data_dir=two_products_knowledge, **values)
     app = create_app(settings)
     with serve(app) as url:
         yield Web(url, app.state.engine)

@@ -1,0 +1,65 @@
+"""Document coherence: chunks of the collection (`source`) that dominates the top
+results get a boost, because a question is usually about one product and the
+near-identical section of another product's manual is the typical wrong hit.
+
+Used inside the embedded store's fusion (score_fusion.py) and, as `SourceCoherence`,
+after Weaviate's server-side fusion, so both stores rank by the same idea.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Hashable
+from dataclasses import replace
+
+from haystack import Document, component
+
+COHERENCE_WEIGHT = 0.5
+COHERENCE_TOP_N = 30
+
+
+def coherence_bonus(
+    scores: dict[str, float],
+    groups: dict[str, Hashable],
+    weight: float = COHERENCE_WEIGHT,
+    top_n: int = COHERENCE_TOP_N,
+) -> dict[str, float]:
+    """`scores` plus `weight` times the share of the top `top_n` scores that each
+    document's group holds."""
+    if not weight or not scores:
+        return scores
+    top = sorted(scores, key=lambda doc_id: scores[doc_id], reverse=True)[:top_n]
+    mass: dict[Hashable, float] = defaultdict(float)
+    for doc_id in top:
+        mass[groups.get(doc_id)] += max(scores[doc_id], 0.0)
+    total = sum(mass.values()) or 1.0
+    return {
+        doc_id: score + weight * mass.get(groups.get(doc_id), 0.0) / total
+        for doc_id, score in scores.items()
+    }
+
+
+@component
+class SourceCoherence:
+    """Re-rank scored documents with the coherence bonus, best first, cut to `top_k`."""
+
+    def __init__(
+        self,
+        weight: float = COHERENCE_WEIGHT,
+        top_n: int = COHERENCE_TOP_N,
+        group_by: str = "source",
+    ) -> None:
+        self.weight = weight
+        self.top_n = top_n
+        self.group_by = group_by
+
+    @component.output_types(documents=list[Document])
+    def run(self, documents: list[Document], top_k: int | None = None) -> dict[str, list[Document]]:
+        by_id = {document.id: document for document in documents}
+        scores = {doc_id: document.score or 0.0 for doc_id, document in by_id.items()}
+        groups = {doc_id: document.meta.get(self.group_by) for doc_id, document in by_id.items()}
+        boosted = coherence_bonus(scores, groups, self.weight, self.top_n)
+        ranked = sorted(boosted, key=lambda doc_id: boosted[doc_id], reverse=True)
+        if top_k is not None:
+            ranked = ranked[:top_k]
+        return {"documents": [replace(by_id[doc_id], score=boosted[doc_id]) for doc_id in ranked]}

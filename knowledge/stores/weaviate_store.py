@@ -1,0 +1,120 @@
+"""weaviate-haystack's document store, connecting safely and failing fast (imported only
+when Weaviate is the store: the client, gRPC and all, takes ~0.7 s to load).
+
+Three defects of the integration and the client, found by the production drill:
+
+* its lazy `client` property stores the new client before connecting it, so a second
+  thread asking at that moment got an unconnected client ("The `WeaviateClient` is
+  closed"): a fresh replica's first concurrent questions failed;
+* a connection that failed (Weaviate down when the bot started) stayed stored, so the
+  store never worked again without a restart;
+* the client retries an unreachable server with exponential back-off for about a
+  minute (hard-coded), so every question waited 63 s before it was handed off.
+
+Here the connection is made once, under a lock, and a client that is not connected is
+replaced on the next use. Searches for someone waiting go through `interactive()`:
+within a deadline, and, once Weaviate is known to be down, refused at once until its
+readiness endpoint answers again (then on a fresh connection).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as DeadlineExceeded
+from typing import Any, TypeVar
+
+import httpx
+import structlog
+from haystack_integrations.document_stores.weaviate import WeaviateDocumentStore
+
+log = structlog.stdlib.get_logger(__name__)
+
+T = TypeVar("T")
+PROBE_TIMEOUT_S = 1.0
+
+
+class WeaviateUnavailable(RuntimeError):
+    """Weaviate cannot answer now; the caller should say so rather than wait."""
+
+
+class ConnectingWeaviateDocumentStore(WeaviateDocumentStore):
+    def __init__(self, *, deadline_s: float = 5.0, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.deadline_s = deadline_s
+        self._connecting = threading.Lock()
+        self._down_since: float | None = None
+        self._reconnected = False  # since it went down
+        # Searches run here so a caller can stop waiting; the client's own retries may
+        # keep a thread busy for a minute, never the event loop's default executor.
+        self._searches = ThreadPoolExecutor(max_workers=8, thread_name_prefix="weaviate-search")
+
+    @property
+    def client(self) -> Any:
+        with self._connecting:
+            if self._client is not None and self._client.is_connected():
+                return self._client
+            self._drop_client()  # a failed or dropped connection: start afresh
+            try:
+                return WeaviateDocumentStore.client.fget(self)
+            except Exception:
+                self._drop_client()
+                raise
+
+    @property
+    def collection(self) -> Any:
+        client = self.client
+        with self._connecting:
+            if self._collection is None:
+                self._collection = client.collections.get(self._collection_settings["class"])
+            return self._collection
+
+    def interactive(self, work: Callable[[], T]) -> T:
+        """`work()` for someone waiting: within `deadline_s`, and refused at once while
+        Weaviate is known to be down."""
+        if self._down_since is not None:
+            if not self.ready():
+                raise WeaviateUnavailable("Weaviate is unreachable")
+            with self._connecting:  # back: a fresh channel, not one backing off
+                if not self._reconnected:
+                    self._drop_client()
+                    self._reconnected = True
+        search = self._searches.submit(work)
+        try:
+            result = search.result(timeout=self.deadline_s)
+        except DeadlineExceeded:
+            search.cancel()
+            self._went_down(f"no answer in {self.deadline_s:g}s")
+            raise WeaviateUnavailable(f"Weaviate did not answer in {self.deadline_s:g}s") from None
+        except Exception as error:
+            if not self.ready():
+                self._went_down(type(error).__name__)
+            raise
+        if self._down_since is not None:
+            log.info("weaviate.back", down_s=round(time.monotonic() - self._down_since, 1))
+            self._down_since = None
+        return result
+
+    def ready(self) -> bool:
+        """Weaviate's readiness endpoint, asked with a short timeout."""
+        try:
+            response = httpx.get(f"{self._url}/v1/.well-known/ready", timeout=PROBE_TIMEOUT_S)
+        except httpx.HTTPError:
+            return False
+        return response.status_code == 200
+
+    def _went_down(self, why: str) -> None:
+        if self._down_since is None:
+            log.error("weaviate.unreachable", why=why)
+            self._down_since = time.monotonic()
+        self._reconnected = False
+
+    def _drop_client(self) -> None:
+        if self._client is not None:
+            try:
+                self._client.close()
+            except Exception as error:  # closing a broken client may fail too
+                log.debug("weaviate.close_failed", error=type(error).__name__)
+        self._client, self._collection = None, None
