@@ -18,6 +18,15 @@ CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/supportbot/weaviate/$VERSION"
 BIN="$CACHE/weaviate-server"
 HTTP_PORT="${WEAVIATE_HTTP_PORT:-8080}"
 GRPC_PORT="${WEAVIATE_GRPC_PORT:-50051}"
+# The cluster's own ports (Weaviate's defaults); a second server on the same machine
+# needs its own: WEAVIATE_PORTS_FROM=N takes N..N+4 for them.
+if [ -n "${WEAVIATE_PORTS_FROM:-}" ]; then
+    GOSSIP_PORT=$WEAVIATE_PORTS_FROM DATA_PORT=$((WEAVIATE_PORTS_FROM + 1))
+    RAFT_PORT=$((WEAVIATE_PORTS_FROM + 2)) RAFT_RPC_PORT=$((WEAVIATE_PORTS_FROM + 3))
+    PROFILING_PORT=$((WEAVIATE_PORTS_FROM + 4))
+else
+    GOSSIP_PORT=7946 DATA_PORT=7947 RAFT_PORT=8300 RAFT_RPC_PORT=8301 PROFILING_PORT=6060
+fi
 RUN_DIR="${WEAVIATE_RUN_DIR:-${TMPDIR:-/tmp}/supportbot-weaviate-$HTTP_PORT}"
 URL="http://127.0.0.1:$HTTP_PORT"
 
@@ -60,6 +69,12 @@ start() {
     CLUSTER_ADVERTISE_ADDR=127.0.0.1 \
     RAFT_BOOTSTRAP_EXPECT=1 \
     GRPC_PORT="$GRPC_PORT" \
+    CLUSTER_GOSSIP_BIND_PORT="$GOSSIP_PORT" \
+    CLUSTER_DATA_BIND_PORT="$DATA_PORT" \
+    RAFT_PORT="$RAFT_PORT" \
+    RAFT_INTERNAL_RPC_PORT="$RAFT_RPC_PORT" \
+    RAFT_JOIN="node1:$RAFT_PORT" \
+    GO_PROFILING_PORT="$PROFILING_PORT" \
     DISABLE_TELEMETRY=true \
     LOG_LEVEL=warning \
         nohup "$BIN" --host 127.0.0.1 --port "$HTTP_PORT" --scheme http \
