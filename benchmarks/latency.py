@@ -1,10 +1,15 @@
-"""Retrieval latency on the embedded store at 10,000 and 100,000 chunks.
+"""Retrieval latency on the embedded store, or Weaviate, at 10,000 and 100,000 chunks.
 
 Times what one question costs after its embedding is computed: BM25 candidates, vector
 candidates, score fusion and the update boost, exactly the components the answering
 path runs. Query embedding is timed separately.
 
-    .venv/bin/python benchmarks/latency.py
+    .venv/bin/python benchmarks/latency.py [--store weaviate --weaviate-url URL]
+
+With `--store weaviate` the same chunks go into Weaviate collections (kept between runs)
+and the answering path's Weaviate components are timed: its hybrid search (one gRPC
+round trip), the source-coherence re-rank and the update boost. Its `weaviate_*`
+figures are merged into the same results file.
 
 Chunks come from the retrieval benchmark's index when it exists (real text and
 embeddings; run benchmarks/retrieval.py first), else from the e-manual text with random
@@ -21,8 +26,11 @@ import statistics
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
+import httpx
 import numpy as np
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -32,13 +40,16 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from haystack import Document  # noqa: E402
+from haystack.document_stores.types import DuplicatePolicy  # noqa: E402
 
-from benchmarks._common import machine_summary, write_results  # noqa: E402
+from benchmarks._common import RESULTS, machine_summary, write_results  # noqa: E402
 from knowledge.components.embedders import build_text_embedder  # noqa: E402
 from knowledge.components.score_fusion import ScoreFusion  # noqa: E402
+from knowledge.components.source_coherence import SourceCoherence  # noqa: E402
 from knowledge.components.update_boost import UpdateBoost  # noqa: E402
+from knowledge.documents import known_meta  # noqa: E402
 from knowledge.retrieval import CANDIDATES  # noqa: E402
-from knowledge.stores import PersistentInMemoryDocumentStore  # noqa: E402
+from knowledge.stores import PersistentInMemoryDocumentStore, open_weaviate_store  # noqa: E402
 from supportbot.logs import configure_logging  # noqa: E402
 from supportbot.settings import Settings  # noqa: E402
 
@@ -105,10 +116,52 @@ def measure(store: PersistentInMemoryDocumentStore, questions: list[str], vector
     }
 
 
+def weaviate_collection(url: str, chunks: list[Document], size: int) -> Any:
+    """A Weaviate collection holding `size` chunks (reused when it already does)."""
+    name = f"BenchLatency{size // 1000}k"
+    store = open_weaviate_store(url, collection=name)
+    if store.count_documents() != size:
+        store.client.collections.delete(name)
+        store = open_weaviate_store(url, collection=name)
+        started = time.perf_counter()
+        batch = []
+        for chunk in scaled(chunks, size):
+            batch.append(replace(chunk, meta=known_meta(chunk.meta)))
+            if len(batch) == 1000:
+                store.write_documents(batch, policy=DuplicatePolicy.OVERWRITE)
+                batch = []
+        if batch:
+            store.write_documents(batch, policy=DuplicatePolicy.OVERWRITE)
+        print(f"wrote {size} chunks into Weaviate in {time.perf_counter() - started:.0f}s")
+    return store
+
+
+def measure_weaviate(store: Any, questions: list[str], vectors: list) -> dict:
+    # Loads the Weaviate client's query classes only for this mode.
+    from knowledge.components.weaviate_hybrid import WeaviateHybridSearch
+
+    search, coherence, boost = WeaviateHybridSearch(store), SourceCoherence(), UpdateBoost()
+    search.run(query="warm up", query_embedding=vectors[0])
+    timings = []
+    for question, vector in zip(questions, vectors, strict=True):
+        started = time.perf_counter()
+        found = search.run(query=question, query_embedding=vector)["documents"]
+        boost.run(coherence.run(found, top_k=20)["documents"])
+        timings.append((time.perf_counter() - started) * 1000)
+    return {
+        "p50_ms": percentile(timings, 50),
+        "p95_ms": percentile(timings, 95),
+        "p99_ms": percentile(timings, 99),
+        "mean_ms": round(statistics.mean(timings), 2),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--eval-dir", type=Path, default=ROOT.parent / "shared/eval/emanual")
     parser.add_argument("--sizes", default="10000,100000")
+    parser.add_argument("--store", choices=["memory", "weaviate"], default="memory")
+    parser.add_argument("--weaviate-url", default=os.environ.get("WEAVIATE_URL"))
     args = parser.parse_args()
     configure_logging(level="WARNING")
 
@@ -135,6 +188,11 @@ def main() -> None:
         if chunks[0].meta.get("source_id")
         else "synthetic",
     }
+    if args.store == "weaviate":
+        if not args.weaviate_url:
+            raise SystemExit("--store weaviate needs --weaviate-url or WEAVIATE_URL")
+        weaviate_latency(args.weaviate_url, chunks, args.sizes, questions, vectors)
+        return
     rows = []
     for size in (int(s) for s in args.sizes.split(",")):
         with tempfile.TemporaryDirectory() as scratch:
@@ -161,7 +219,58 @@ def main() -> None:
         + "\n".join(rows)
         + f"\n\nMachine: {machine_summary()}\n"
     )
-    write_results("latency", figures, markdown)
+    previous = RESULTS / "latency.json"
+    if previous.is_file():  # keep the Weaviate figures of an earlier --store weaviate run
+        old = json.loads(previous.read_text(encoding="utf-8"))
+        figures.update({k: v for k, v in old.items() if k.startswith("weaviate_")})
+    write_results("latency", figures, markdown + weaviate_markdown(figures))
+
+
+def weaviate_latency(
+    url: str, chunks: list[Document], sizes: str, questions: list[str], vectors: list
+) -> None:
+    figures = json.loads((RESULTS / "latency.json").read_text(encoding="utf-8"))
+    markdown = (RESULTS / "latency.md").read_text(encoding="utf-8").split(WEAVIATE_HEADING)[0]
+    for size in (int(s) for s in sizes.split(",")):
+        store = weaviate_collection(url, chunks, size)
+        result = measure_weaviate(store, questions, vectors)
+        label = f"{size // 1000}k"
+        print(f"weaviate {label}: {result}")
+        for key, value in result.items():
+            figures[f"weaviate_retrieval_{label}_{key}"] = value
+        store.client.close()
+    figures["weaviate_retrieval_p50_ms"] = figures["weaviate_retrieval_10k_p50_ms"]
+    figures["weaviate_machine"] = f"{machine_summary()}; Weaviate {weaviate_version(url)}"
+    write_results("latency", figures, markdown.rstrip() + "\n" + weaviate_markdown(figures))
+
+
+WEAVIATE_HEADING = "## Weaviate"
+
+
+def weaviate_markdown(figures: dict) -> str:
+    sizes = sorted(
+        {k.split("_")[2] for k in figures if k.startswith("weaviate_retrieval_") and "k_" in k},
+        key=lambda label: int(label.removesuffix("k")),
+    )
+    if not sizes:
+        return ""
+    rows = "\n".join(
+        f"| {label} | {figures[f'weaviate_retrieval_{label}_p50_ms']} "
+        f"| {figures[f'weaviate_retrieval_{label}_p95_ms']} "
+        f"| {figures[f'weaviate_retrieval_{label}_p99_ms']} |"
+        for label in sizes
+    )
+    return (
+        f"\n{WEAVIATE_HEADING}\n\nThe answering path on Weaviate: its hybrid search (BM25F + "
+        "vectors, fused by the server, one gRPC round trip from this process), the "
+        "source-coherence re-rank and the update boost; query embedding excluded.\n\n"
+        f"| chunks | p50 ms | p95 ms | p99 ms |\n|---|---|---|---|\n{rows}\n\n"
+        f"Machine: {figures.get('weaviate_machine', '')}\n"
+    )
+
+
+def weaviate_version(url: str) -> str:
+    return str(httpx.get(f"{url}/v1/meta", timeout=5).json().get("version"))
 
 
 if __name__ == "__main__":

@@ -9,9 +9,11 @@ pipelines (BM25, dense, hybrid). A retrieved chunk counts for the section its fi
         [--store weaviate --weaviate-url http://127.0.0.1:8080]
 
 With `--store weaviate` the same chunks, with the same embeddings, are also copied into
-a Weaviate collection and searched with Weaviate's own hybrid search (BM25F + vectors,
-its relative-score fusion, our BM25 weight): `weaviate_*` figures beside the embedded
-store's. `bash scripts/weaviate.sh start` prints a WEAVIATE_URL to use.
+a Weaviate collection and searched through the answering path's Weaviate retriever
+(Weaviate's own hybrid search, BM25F + vectors fused by the server with the setting
+benchmarks/weaviate_tuning.py chose, then the source-coherence re-rank): `weaviate_*`
+figures beside the embedded store's. `bash scripts/weaviate.sh start` prints a
+WEAVIATE_URL to use.
 
 Results: benchmarks/results/retrieval.json and retrieval.md. The index is kept in
 --work-dir (default benchmarks/.work/retrieval) and re-synced incrementally, so a
@@ -246,7 +248,8 @@ def weaviate_markdown(results: dict[str, object]) -> str:
     if "weaviate_recall@5" not in results:
         return ""
     return (
-        "Weaviate (its own hybrid search on the same chunks and embeddings): R@1 "
+        "Weaviate (its own hybrid search, ranked fusion, then the source-coherence "
+        "re-rank, on the same chunks and embeddings): R@1 "
         f"{results['weaviate_recall@1']}, R@5 {results['weaviate_recall@5']}, R@10 "
         f"{results['weaviate_recall@10']}, MRR@10 {results['weaviate_mrr@10']}; scoped R@5 "
         f"{results['weaviate_scoped_recall@5']}; "

@@ -33,6 +33,8 @@ if [ -z "${WEAVIATE_URL:-}" ]; then
   export "$(bash scripts/weaviate.sh start | tail -n 1)"
   trap 'bash scripts/weaviate.sh stop' EXIT
 fi
+echo "==> Weaviate $(curl -s "${WEAVIATE_URL:-}/v1/meta" | .venv/bin/python -c \
+  'import json, sys; print(json.load(sys.stdin).get("version"))' 2>/dev/null) at ${WEAVIATE_URL:-}"
 
 echo "==> pytest"
 # pytest exits non-zero when a test fails and with 5 when no test ran: both fail this script.

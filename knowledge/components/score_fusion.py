@@ -39,12 +39,10 @@ class ScoreFusion:
         bm25_weight: float = BM25_WEIGHT,
         coherence_weight: float = COHERENCE_WEIGHT,
         coherence_top_n: int = COHERENCE_TOP_N,
-        group_by: str = "source",
     ) -> None:
         self.bm25_weight = bm25_weight
         self.coherence_weight = coherence_weight
         self.coherence_top_n = coherence_top_n
-        self.group_by = group_by
 
     @component.output_types(documents=list[Document])
     def run(
@@ -67,7 +65,7 @@ class ScoreFusion:
             by_id.setdefault(document.id, document)
             raw[document.id]["dense_score"] = document.score or 0.0
         if self.coherence_weight:
-            groups = {doc_id: doc.meta.get(self.group_by) for doc_id, doc in by_id.items()}
+            groups = {doc_id: doc.meta.get("source") for doc_id, doc in by_id.items()}
             fused = coherence_bonus(fused, groups, self.coherence_weight, self.coherence_top_n)
         ranked = sorted(fused, key=lambda doc_id: fused[doc_id], reverse=True)
         if top_k is not None:

@@ -1,9 +1,11 @@
-"""Document coherence: chunks of the collection (`source`) that dominates the top
-results get a boost, because a question is usually about one product and the
-near-identical section of another product's manual is the typical wrong hit.
+"""Document coherence: chunks of the group that dominates the top results get a boost,
+because a question is usually about one product and the near-identical section of
+another product's manual is the typical wrong hit.
 
-Used inside the embedded store's fusion (score_fusion.py) and, as `SourceCoherence`,
-after Weaviate's server-side fusion, so both stores rank by the same idea.
+The embedded store's fusion (score_fusion.py) groups by `source` with a modest weight.
+After Weaviate's server-side fusion, `SourceCoherence` groups by `product` (else
+`source`): its tuned weight is large enough to put the dominant group first, and a
+product's release notes must not sink below its manual for being another source.
 """
 
 from __future__ import annotations
@@ -16,6 +18,10 @@ from haystack import Document, component
 
 COHERENCE_WEIGHT = 0.5
 COHERENCE_TOP_N = 30
+
+
+def coherence_group(meta: dict) -> Hashable:
+    return meta.get("product") or meta.get("source")
 
 
 def coherence_bonus(
@@ -47,17 +53,15 @@ class SourceCoherence:
         self,
         weight: float = COHERENCE_WEIGHT,
         top_n: int = COHERENCE_TOP_N,
-        group_by: str = "source",
     ) -> None:
         self.weight = weight
         self.top_n = top_n
-        self.group_by = group_by
 
     @component.output_types(documents=list[Document])
     def run(self, documents: list[Document], top_k: int | None = None) -> dict[str, list[Document]]:
         by_id = {document.id: document for document in documents}
         scores = {doc_id: document.score or 0.0 for doc_id, document in by_id.items()}
-        groups = {doc_id: document.meta.get(self.group_by) for doc_id, document in by_id.items()}
+        groups = {doc_id: coherence_group(document.meta) for doc_id, document in by_id.items()}
         boosted = coherence_bonus(scores, groups, self.weight, self.top_n)
         ranked = sorted(boosted, key=lambda doc_id: boosted[doc_id], reverse=True)
         if top_k is not None:

@@ -6,10 +6,10 @@ HTTP round trip). This component asks for what supportbot's retrieval needs: BM2
 the properties given (with boosts, `section^2`), the fusion and alpha tuned on the dev
 questions (benchmarks/weaviate_tuning.py), and only the properties Documents carry.
 
-Weaviate's fusion normalises scores per query, so the best candidate always scores
-about 1 however poor it is; each candidate's cosine similarity to the question travels
-along as `dense_score`, the absolute scale the answerer judges evidence on (as with
-the embedded store).
+Fused scores are relative to the query (here scaled so the best candidate scores 1), so
+they say nothing about how good the best candidate is; each candidate's cosine
+similarity to the question travels along as `dense_score`, the absolute scale the
+answerer judges evidence on (as with the embedded store).
 """
 
 from __future__ import annotations
@@ -25,9 +25,10 @@ from knowledge.documents import META_FIELDS
 from knowledge.stores.weaviate_store import ConnectingWeaviateDocumentStore
 
 FUSIONS = {"relative_score": HybridFusion.RELATIVE_SCORE, "ranked": HybridFusion.RANKED}
-# Chosen on the e-manual dev questions with 5-fold cross-validation (see the module doc).
-ALPHA = 0.3
-FUSION = "relative_score"
+# Chosen on the e-manual dev questions (benchmarks/weaviate_tuning.py, with its 5-fold
+# figures): ranked fusion, mostly BM25 (alpha is the vectors' weight), content only.
+ALPHA = 0.15
+FUSION = "ranked"
 PROPERTIES = ("content",)
 CANDIDATES = 100
 RETURNED = ["_original_id", "content", *(field.name for field in META_FIELDS)]
@@ -75,10 +76,14 @@ class WeaviateHybridSearch:
         result = self.document_store.interactive(search)
         question = np.asarray(query_embedding, dtype=np.float32)
         question /= np.linalg.norm(question) or 1.0
-        return {"documents": [_document(found, question) for found in result.objects]}
+        # Ranked fusion scores are reciprocal-rank sums (~0.03): scaled so the best is 1,
+        # the coherence and update boosts weigh what they weigh on the embedded store.
+        best = max((found.metadata.score or 0.0 for found in result.objects), default=0.0)
+        scale = 1.0 / best if best > 0 else 1.0
+        return {"documents": [_document(found, question, scale) for found in result.objects]}
 
 
-def _document(found: Any, question: np.ndarray) -> Document:
+def _document(found: Any, question: np.ndarray, scale: float) -> Document:
     properties = dict(found.properties)
     vector = found.vector.get("default") if isinstance(found.vector, dict) else found.vector
     meta = {
@@ -93,5 +98,5 @@ def _document(found: Any, question: np.ndarray) -> Document:
         id=properties["_original_id"],
         content=properties.get("content"),
         meta=meta,
-        score=found.metadata.score,
+        score=(found.metadata.score or 0.0) * scale,
     )

@@ -8,6 +8,7 @@ from haystack.document_stores.types import DocumentStore
 from haystack.utils import Secret
 
 from knowledge.documents import META_FIELDS, MetaField
+from knowledge.stores.search_index import BM25_B, BM25_K1
 
 WEAVIATE_COLLECTION = "SupportbotChunk"
 
@@ -48,7 +49,15 @@ def open_weaviate_store(
         deadline_s=deadline_s,
         collection_settings={
             "class": collection,
-            "invertedIndexConfig": {"indexNullState": True, "indexPropertyLength": True},
+            "invertedIndexConfig": {
+                "indexNullState": True,
+                "indexPropertyLength": True,
+                # BM25 as the embedded store scores it: its k1 and b, and no stop-word
+                # list (Weaviate's default drops "on", "off", "up", which support
+                # questions hinge on).
+                "bm25": {"k1": BM25_K1, "b": BM25_B},
+                "stopwords": {"preset": "none"},
+            },
             "properties": WEAVIATE_PROPERTIES,
         },
     )

@@ -60,12 +60,13 @@ def test_without_an_llm_the_answer_is_labelled_cited_excerpts(sample_store) -> N
     assert answer.mode == "excerpts"
     assert answer.text.startswith(EXCERPTS_INTRO)
     assert "paper clip" in answer.text
-    first = answer.citations[0]
-    assert first.number == 1
-    assert first.title == "Troubleshooting Nimbus Hub"
-    assert first.section.endswith("Factory reset")
-    assert first.url == "https://docs.nimbus.example/manual/troubleshooting.html"
-    assert "[1]" in answer.text
+    assert [c.number for c in answer.citations] == list(range(1, len(answer.citations) + 1))
+    # The manual's section is cited; the newer release note about the reset may come
+    # first (on Weaviate the product's chunks are grouped and the update boost decides).
+    manual = next(c for c in answer.citations if c.title == "Troubleshooting Nimbus Hub")
+    assert manual.section.endswith("Factory reset")
+    assert manual.url == "https://docs.nimbus.example/manual/troubleshooting.html"
+    assert f"[{manual.number}]" in answer.text
 
 
 def test_the_model_gets_numbered_sources_and_only_real_citations_survive(
@@ -213,7 +214,8 @@ def test_follow_ups_without_an_llm_search_with_the_thread(sample_store) -> None:
         "and how long do I hold it?", history=history
     )
     assert "factory reset" in answer.standalone_question
-    assert answer.citations[0].section.endswith("Factory reset")
+    manual = [c for c in answer.citations if c.title == "Troubleshooting Nimbus Hub"]
+    assert any(c.section.endswith("Factory reset") for c in manual)
 
 
 def test_exchanges_are_recorded_with_sources_and_timings(sample_store, sqlite_url: str) -> None:
@@ -227,8 +229,8 @@ def test_exchanges_are_recorded_with_sources_and_timings(sample_store, sqlite_ur
         exchange = session.get(Exchange, exchange_id)
         assert exchange.question == RESET_QUESTION
         assert exchange.answer_mode == "excerpts"
-        assert exchange.sources[0]["title"] == "Troubleshooting Nimbus Hub"
-        assert exchange.sources[0]["score"] is not None
+        assert "Troubleshooting Nimbus Hub" in [source["title"] for source in exchange.sources]
+        assert all(source["score"] is not None for source in exchange.sources)
         assert exchange.timings["total_ms"] == 123.4
         assert exchange.latency_ms == 123
         assert exchange.channel_id == "C1"
