@@ -44,6 +44,7 @@ from haystack.document_stores.types import DuplicatePolicy  # noqa: E402
 
 from benchmarks._common import RESULTS, machine_summary, write_results  # noqa: E402
 from knowledge.components.embedders import build_text_embedder  # noqa: E402
+from knowledge.components.retriever import WEAVIATE_COHERENCE_WEIGHT  # noqa: E402
 from knowledge.components.score_fusion import ScoreFusion  # noqa: E402
 from knowledge.components.source_coherence import SourceCoherence  # noqa: E402
 from knowledge.components.update_boost import UpdateBoost  # noqa: E402
@@ -97,6 +98,15 @@ def percentile(values: list[float], q: float) -> float:
     return round(float(np.percentile(values, q)), 2)
 
 
+def summary(timings: list[float]) -> dict:
+    return {
+        "p50_ms": percentile(timings, 50),
+        "p95_ms": percentile(timings, 95),
+        "p99_ms": percentile(timings, 99),
+        "mean_ms": round(statistics.mean(timings), 2),
+    }
+
+
 def measure(store: PersistentInMemoryDocumentStore, questions: list[str], vectors: list) -> dict:
     fusion, boost = ScoreFusion(), UpdateBoost()
     store.bm25_retrieval("warm up the index", top_k=1)  # index build is not a query cost
@@ -108,12 +118,7 @@ def measure(store: PersistentInMemoryDocumentStore, questions: list[str], vector
         fused = fusion.run(bm25_documents=bm25, embedding_documents=dense, top_k=20)
         boost.run(fused["documents"])
         timings.append((time.perf_counter() - started) * 1000)
-    return {
-        "p50_ms": percentile(timings, 50),
-        "p95_ms": percentile(timings, 95),
-        "p99_ms": percentile(timings, 99),
-        "mean_ms": round(statistics.mean(timings), 2),
-    }
+    return summary(timings)
 
 
 def weaviate_collection(url: str, chunks: list[Document], size: int) -> Any:
@@ -140,7 +145,8 @@ def measure_weaviate(store: Any, questions: list[str], vectors: list) -> dict:
     # Loads the Weaviate client's query classes only for this mode.
     from knowledge.components.weaviate_hybrid import WeaviateHybridSearch
 
-    search, coherence, boost = WeaviateHybridSearch(store), SourceCoherence(), UpdateBoost()
+    search, boost = WeaviateHybridSearch(store), UpdateBoost()
+    coherence = SourceCoherence(weight=WEAVIATE_COHERENCE_WEIGHT)
     search.run(query="warm up", query_embedding=vectors[0])
     timings = []
     for question, vector in zip(questions, vectors, strict=True):
@@ -148,12 +154,7 @@ def measure_weaviate(store: Any, questions: list[str], vectors: list) -> dict:
         found = search.run(query=question, query_embedding=vector)["documents"]
         boost.run(coherence.run(found, top_k=20)["documents"])
         timings.append((time.perf_counter() - started) * 1000)
-    return {
-        "p50_ms": percentile(timings, 50),
-        "p95_ms": percentile(timings, 95),
-        "p99_ms": percentile(timings, 99),
-        "mean_ms": round(statistics.mean(timings), 2),
-    }
+    return summary(timings)
 
 
 def main() -> None:
