@@ -16,7 +16,7 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,10 @@ from supportbot.settings import Settings
 from tests.support.app_server import free_port
 from tests.support.slack_fake import FakeSlack
 from tests.support.slack_harness import BOT_TOKEN, SIGNING_SECRET, SlackBotUnderTest
+from tests.support.waiting import wait_until as _wait_until
+
+# Each poll asks PostgreSQL, Weaviate or a process: a tenth of a second apart.
+wait_until = partial(_wait_until, poll_s=0.1)
 
 ROOT = Path(__file__).resolve().parents[2]
 LLM_TIMEOUT_S = 10.0
@@ -47,16 +51,6 @@ def _free_port_run(length: int) -> int:
         if all(_port_is_free(first + i) for i in range(length)):
             return first
     raise RuntimeError(f"no {length} consecutive free ports")
-
-
-def wait_until(condition: Any, timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.1)  # polling a real process, not standing in for an outcome
-    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
 
 
 class WeaviateServer:

@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from tests.support.local_http import running
+from tests.support.waiting import wait_until
 
 BOT_USER_ID = "UBOT0001"
 BOT_ID = "BBOT0001"
@@ -62,13 +63,10 @@ class FakeSlack:
     def wait_for(
         self, predicate: Callable[[], Any], timeout: float = 30.0, what: str = "condition"
     ) -> Any:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            result = predicate()
-            if result:
-                return result
-            time.sleep(0.02)
-        raise AssertionError(f"timed out waiting for {what}; calls: {self.methods()}")
+        try:
+            return wait_until(predicate, timeout, what)
+        except AssertionError as timed_out:
+            raise AssertionError(f"{timed_out}; calls: {self.methods()}") from None
 
     def methods(self) -> list[str]:
         with self._lock:

@@ -23,6 +23,7 @@ from supportbot import db
 from supportbot.models import JobRun, utcnow
 from supportbot.settings import Settings
 from tests.support.cli import supportbot
+from tests.support.waiting import wait_until
 
 OFF = {
     "schedule_sync_manual": "off",
@@ -87,12 +88,7 @@ def _runs(engine, job_id: str) -> list[JobRun]:
 
 
 def _wait_for(check: Callable[[], bool], timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.2)
-    raise AssertionError("timed out waiting")
+    wait_until(check, timeout, "the scheduler", poll_s=0.2)
 
 
 def test_sync_and_harvest_run_on_their_schedules_against_real_files(knowledge_dir: Path) -> None:

@@ -22,6 +22,7 @@ from knowledge.answering import Answer, Turn
 from supportbot.models import Exchange, QuestionRecord, QuestionState
 from supportbot.settings import Settings
 from tests.support.app_server import serve
+from tests.support.waiting import wait_until
 
 WORKERS = 8
 TOKENS = 600  # at 0.05 s a token: half a minute, unless cancelled
@@ -76,12 +77,7 @@ def drop_after_first_token(url: str, question: str) -> None:
 
 
 def wait_for(predicate: Any, what: str, timeout: float = 20.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if result := predicate():
-            return result
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
+    return wait_until(predicate, timeout, what, poll_s=0.05)
 
 
 def test_dropped_streams_free_their_workers_and_are_kept_as_abandoned(served) -> None:
