@@ -6,9 +6,18 @@ import json
 import os
 import platform
 import re
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
+from haystack import Document
+from haystack.document_stores.types import DuplicatePolicy
+
+from knowledge.documents import known_meta
 from knowledge.sources import SourceSpec
+from knowledge.stores import open_weaviate_store
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -57,3 +66,25 @@ def write_corpus(corpus: list[dict], folder: Path) -> list[SourceSpec]:
         )
         for manual, path in sorted(manuals.items())
     ]
+
+
+def weaviate_copy(
+    url: str, collection: str, count: int, chunks: Callable[[], Iterable[Document]]
+) -> Any:
+    """A Weaviate collection holding `count` chunks: reused when it already holds that
+    many, else recreated from `chunks()` (schema metadata only, in batches)."""
+    store = open_weaviate_store(url, collection=collection)
+    if store.count_documents() == count:
+        return store
+    store.client.collections.delete(collection)
+    store = open_weaviate_store(url, collection=collection)
+    started, batch = time.perf_counter(), []
+    for chunk in chunks():
+        batch.append(replace(chunk, meta=known_meta(chunk.meta)))
+        if len(batch) == 1000:
+            store.write_documents(batch, policy=DuplicatePolicy.OVERWRITE)
+            batch = []
+    if batch:
+        store.write_documents(batch, policy=DuplicatePolicy.OVERWRITE)
+    print(f"copied {count} chunks into Weaviate in {time.perf_counter() - started:.0f}s")
+    return store

@@ -26,7 +26,6 @@ import statistics
 import sys
 import tempfile
 import time
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -40,17 +39,20 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from haystack import Document  # noqa: E402
-from haystack.document_stores.types import DuplicatePolicy  # noqa: E402
 
-from benchmarks._common import RESULTS, machine_summary, write_results  # noqa: E402
+from benchmarks._common import (  # noqa: E402
+    RESULTS,
+    machine_summary,
+    weaviate_copy,
+    write_results,
+)
 from knowledge.components.embedders import build_text_embedder  # noqa: E402
 from knowledge.components.retriever import WEAVIATE_COHERENCE_WEIGHT  # noqa: E402
 from knowledge.components.score_fusion import ScoreFusion  # noqa: E402
 from knowledge.components.source_coherence import SourceCoherence  # noqa: E402
 from knowledge.components.update_boost import UpdateBoost  # noqa: E402
-from knowledge.documents import known_meta  # noqa: E402
 from knowledge.retrieval import CANDIDATES  # noqa: E402
-from knowledge.stores import PersistentInMemoryDocumentStore, open_weaviate_store  # noqa: E402
+from knowledge.stores import PersistentInMemoryDocumentStore  # noqa: E402
 from supportbot.logs import configure_logging  # noqa: E402
 from supportbot.settings import Settings  # noqa: E402
 
@@ -119,26 +121,6 @@ def measure(store: PersistentInMemoryDocumentStore, questions: list[str], vector
         boost.run(fused["documents"])
         timings.append((time.perf_counter() - started) * 1000)
     return summary(timings)
-
-
-def weaviate_collection(url: str, chunks: list[Document], size: int) -> Any:
-    """A Weaviate collection holding `size` chunks (reused when it already does)."""
-    name = f"BenchLatency{size // 1000}k"
-    store = open_weaviate_store(url, collection=name)
-    if store.count_documents() != size:
-        store.client.collections.delete(name)
-        store = open_weaviate_store(url, collection=name)
-        started = time.perf_counter()
-        batch = []
-        for chunk in scaled(chunks, size):
-            batch.append(replace(chunk, meta=known_meta(chunk.meta)))
-            if len(batch) == 1000:
-                store.write_documents(batch, policy=DuplicatePolicy.OVERWRITE)
-                batch = []
-        if batch:
-            store.write_documents(batch, policy=DuplicatePolicy.OVERWRITE)
-        print(f"wrote {size} chunks into Weaviate in {time.perf_counter() - started:.0f}s")
-    return store
 
 
 def measure_weaviate(store: Any, questions: list[str], vectors: list) -> dict:
@@ -233,7 +215,9 @@ def weaviate_latency(
     figures = json.loads((RESULTS / "latency.json").read_text(encoding="utf-8"))
     markdown = (RESULTS / "latency.md").read_text(encoding="utf-8").split(WEAVIATE_HEADING)[0]
     for size in (int(s) for s in sizes.split(",")):
-        store = weaviate_collection(url, chunks, size)
+        store = weaviate_copy(
+            url, f"BenchLatency{size // 1000}k", size, lambda n=size: scaled(chunks, n)
+        )
         result = measure_weaviate(store, questions, vectors)
         label = f"{size // 1000}k"
         print(f"weaviate {label}: {result}")

@@ -35,16 +35,18 @@ os.environ.setdefault("HAYSTACK_TELEMETRY_ENABLED", "False")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from haystack import Document  # noqa: E402
-from haystack.document_stores.types import DuplicatePolicy  # noqa: E402
 
-from benchmarks._common import machine_summary, write_corpus, write_results  # noqa: E402
+from benchmarks._common import (  # noqa: E402
+    machine_summary,
+    weaviate_copy,
+    write_corpus,
+    write_results,
+)
 from knowledge.answering import (  # noqa: E402
     DEFAULT_ABSTAIN_THRESHOLD,
     SOURCES_IN_PROMPT,
     evidence_score,
 )
-from knowledge.documents import known_meta  # noqa: E402
 from knowledge.retrieval import (  # noqa: E402
     KnowledgeRetriever,
     RetrievalMode,
@@ -52,7 +54,7 @@ from knowledge.retrieval import (  # noqa: E402
     retrieve,
 )
 from knowledge.sources import SAMPLE_SOURCES_FILE, load_sources  # noqa: E402
-from knowledge.stores import PersistentInMemoryDocumentStore, open_weaviate_store  # noqa: E402
+from knowledge.stores import PersistentInMemoryDocumentStore  # noqa: E402
 from knowledge.sync import KnowledgeSync  # noqa: E402
 from supportbot.logs import configure_logging  # noqa: E402
 from supportbot.settings import Settings  # noqa: E402
@@ -219,18 +221,9 @@ def weaviate_figures(
     """The hybrid figures, unscoped and scoped, on a Weaviate copy of the same chunks."""
     if not url:
         raise SystemExit("--store weaviate needs --weaviate-url or WEAVIATE_URL")
-    target = open_weaviate_store(url, collection=WEAVIATE_COLLECTION)
-    if target.count_documents() != store.count_documents():
-        target.client.collections.delete(WEAVIATE_COLLECTION)
-        target = open_weaviate_store(url, collection=WEAVIATE_COLLECTION)
-        chunks = [
-            Document(id=d.id, content=d.content, meta=known_meta(d.meta), embedding=d.embedding)
-            for d in store.filter_documents()
-        ]
-        started = time.perf_counter()
-        for first in range(0, len(chunks), 500):
-            target.write_documents(chunks[first : first + 500], policy=DuplicatePolicy.OVERWRITE)
-        print(f"copied {len(chunks)} chunks into Weaviate in {time.perf_counter() - started:.0f}s")
+    target = weaviate_copy(
+        url, WEAVIATE_COLLECTION, store.count_documents(), store.filter_documents
+    )
     retriever = build_retriever(settings, target, RetrievalMode.HYBRID)
     figures: dict[str, object] = {}
     for label, scoped_to in (("", None), ("scoped_", manual_of)):

@@ -3,8 +3,8 @@
 Run `benchmarks/retrieval.py --store weaviate` first: it copies the embedded store's
 chunks and embeddings into the Weaviate collection this script searches. For every
 setting (fusion: relative score or ranked; alpha, Weaviate's vector weight; the BM25F
-properties and their boosts; our source-coherence boost on the fused candidates, as the
-embedded store applies it) the questions' recall@5 is measured; then, 5 times, the
+properties and their boosts; the weight of the coherence re-rank by product on the fused
+candidates) the questions' recall@5 is measured; then, 5 times, the
 best setting on four folds is scored on the fifth, so the reported figure is never
 measured on the questions that chose it.
 
@@ -47,7 +47,6 @@ ALPHAS = [0.1, 0.15, 0.2, 0.3]
 PROPERTIES = {"content": ["content"]}
 COHERENCE = [0.0, 1.0, 4.0, 8.0, 16.0, 32.0]
 FOLDS = 5
-CANDIDATES = 100
 
 
 def hit_at_5(ranking: list[str], question: dict) -> bool:
