@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import random
 import re
 import time
 from collections.abc import Callable, Iterable
@@ -88,3 +89,27 @@ def weaviate_copy(
         store.write_documents(batch, policy=DuplicatePolicy.OVERWRITE)
     print(f"copied {count} chunks into Weaviate in {time.perf_counter() - started:.0f}s")
     return store
+
+
+def fold_indices(questions: int, folds: int = 5, seed: int = 7) -> list[list[int]]:
+    """A fixed random split of question positions into `folds` folds."""
+    order = list(range(questions))
+    random.Random(seed).shuffle(order)  # noqa: S311 (a fixed split, not a secret)
+    return [order[i::folds] for i in range(folds)]
+
+
+def cross_validate(
+    hits: dict[str, list[int]], questions: int, folds: int = 5
+) -> tuple[list[float], list[str]]:
+    """Nested k-fold selection: for each fold, the setting with the most hits on the
+    other folds, scored on that fold. Returns each fold's held-out hit rate and the
+    setting chosen for it, so the reported figure is never measured on the questions
+    that chose it. `hits[setting][i]` is question i's hit (or count of hits)."""
+    held_out, chosen = [], []
+    for fold in fold_indices(questions, folds):
+        held = set(fold)
+        train = [i for i in range(questions) if i not in held]
+        best = max(hits, key=lambda key: (sum(hits[key][i] for i in train), key))
+        chosen.append(best)
+        held_out.append(sum(hits[best][i] for i in fold) / len(fold))
+    return held_out, chosen

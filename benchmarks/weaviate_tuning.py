@@ -3,8 +3,9 @@
 Run `benchmarks/retrieval.py --store weaviate` first: it copies the embedded store's
 chunks and embeddings into the Weaviate collection this script searches. For every
 setting (fusion: relative score or ranked; alpha, Weaviate's vector weight; the BM25F
-properties and their boosts; the weight of the coherence re-rank by product on the fused
-candidates) the questions' recall@5 is measured; then, 5 times, the
+properties and their boosts; BM25's query, whole or without question words; the weight
+of the coherence re-rank by product on the fused candidates) the questions' recall@5 is
+measured; then, 5 times, the
 best setting on four folds is scored on the fifth, so the reported figure is never
 measured on the questions that chose it.
 
@@ -20,8 +21,8 @@ import argparse
 import itertools
 import json
 import os
-import random
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -30,9 +31,10 @@ os.environ.setdefault("HAYSTACK_TELEMETRY_ENABLED", "False")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks._common import machine_summary, write_results  # noqa: E402
+from benchmarks._common import cross_validate, machine_summary, write_results  # noqa: E402
 from benchmarks.retrieval import WEAVIATE_COLLECTION, ranked_sections  # noqa: E402
 from knowledge.components.embedders import build_text_embedder  # noqa: E402
+from knowledge.components.lexical_query import lexical_query  # noqa: E402
 from knowledge.components.source_coherence import SourceCoherence  # noqa: E402
 from knowledge.components.weaviate_hybrid import (  # noqa: E402
     FUSIONS,
@@ -46,6 +48,9 @@ ALPHAS = [0.1, 0.15, 0.2, 0.3]
 # 0.45-0.67 against 0.70-0.75 on content alone: manuals repeat their headings).
 PROPERTIES = {"content": ["content"]}
 COHERENCE = [0.0, 1.0, 4.0, 8.0, 16.0, 32.0]
+# BM25's side of the query: the question as asked, or without its question and function
+# words (knowledge/components/lexical_query.py, as the embedded store searches).
+QUERIES: dict[str, Callable[[str], str]] = {"full": lambda q: q, "lexical": lexical_query}
 FOLDS = 5
 
 
@@ -70,34 +75,24 @@ def main() -> None:
     vectors = [embedder.run(text=q["question"])["embedding"] for q in questions]
 
     hits: dict[str, list[bool]] = {}
-    for fusion, alpha, (props_name, props) in itertools.product(
-        FUSIONS, ALPHAS, PROPERTIES.items()
+    for fusion, alpha, (props_name, props), (query_name, query) in itertools.product(
+        FUSIONS, ALPHAS, PROPERTIES.items(), QUERIES.items()
     ):
         search = WeaviateHybridSearch(store, alpha=alpha, fusion=fusion, properties=props)
         found = [
-            search.run(query=q["question"], query_embedding=v)["documents"]
+            search.run(query=query(q["question"]), query_embedding=v)["documents"]
             for q, v in zip(questions, vectors, strict=True)
         ]
         for weight in COHERENCE:  # re-ranks what the server returned: no new query
             rerank = SourceCoherence(weight=weight)
-            key = f"{fusion}|alpha={alpha}|{props_name}|coherence={weight}"
+            key = f"{fusion}|alpha={alpha}|{props_name}|{query_name}|coherence={weight}"
             hits[key] = [
                 hit_at_5(ranked_sections(rerank.run(documents, top_k=50)["documents"]), q)
                 for documents, q in zip(found, questions, strict=True)
             ]
             print(f"{key}: recall@5 {sum(hits[key]) / len(questions):.4f}", flush=True)
 
-    order = list(range(len(questions)))
-    random.Random(7).shuffle(order)  # noqa: S311 (a fixed split, not a secret)
-    folds = [order[i::FOLDS] for i in range(FOLDS)]
-    held_out_hits = 0
-    chosen_per_fold = []
-    for fold in folds:
-        held = set(fold)
-        train = [i for i in order if i not in held]
-        best = max(hits, key=lambda k: (sum(hits[k][i] for i in train), k))
-        chosen_per_fold.append(best)
-        held_out_hits += sum(hits[best][i] for i in fold)
+    held_out, chosen_per_fold = cross_validate(hits, len(questions), FOLDS)
     overall = {k: round(sum(v) / len(questions), 4) for k, v in hits.items()}
     best_overall = max(overall, key=lambda k: (overall[k], k))
     results = {
@@ -105,7 +100,7 @@ def main() -> None:
         "settings": overall,
         "chosen_per_fold": chosen_per_fold,
         "best_on_all_dev": best_overall,
-        "cross_validated_recall@5": round(held_out_hits / len(questions), 4),
+        "cross_validated_recall@5": round(sum(held_out) / FOLDS, 4),
         "machine": machine_summary(),
     }
     print(json.dumps({k: v for k, v in results.items() if k != "settings"}, indent=2))

@@ -1,9 +1,10 @@
 """The knowledge base's retriever: one typed SuperComponent, whichever store is live.
 
 Inputs `query`, `filters` (Haystack filters, e.g. a `Scope`'s) and `top_k`; output
-`documents`, best first. On the embedded store, hybrid mode runs BM25 and dense search
-and fuses them (score_fusion.py); on Weaviate the server fuses BM25F and vectors
-(weaviate_hybrid.py) and the same source-coherence boost re-ranks the candidates.
+`documents`, best first. BM25 searches the question without its question and function
+words (lexical_query.py); dense search reads it whole. On the embedded store, hybrid
+mode runs BM25 and dense search and fuses them (score_fusion.py); on Weaviate the server
+fuses BM25F and vectors (weaviate_hybrid.py) and a source-coherence boost re-ranks them.
 `bm25` and `dense` modes are there for benchmarks.
 """
 
@@ -20,6 +21,7 @@ from haystack.document_stores.in_memory import InMemoryDocumentStore
 from haystack.document_stores.types import DocumentStore
 
 from knowledge.components.embedders import build_text_embedder
+from knowledge.components.lexical_query import LexicalQuery
 from knowledge.components.score_fusion import ScoreFusion
 from knowledge.components.source_coherence import SourceCoherence
 from knowledge.components.top_k import TopK
@@ -58,8 +60,10 @@ class KnowledgeRetriever:
         pipeline = self.pipeline
         mapping: Mapping = {"query": [], "filters": [], "top_k": []}
         if mode in (RetrievalMode.HYBRID, RetrievalMode.BM25):
+            pipeline.add_component("lexical", LexicalQuery())
             pipeline.add_component("bm25", InMemoryBM25Retriever(store, top_k=CANDIDATES))
-            mapping["query"].append("bm25.query")
+            pipeline.connect("lexical.query", "bm25.query")
+            mapping["query"].append("lexical.query")
             mapping["filters"].append("bm25.filters")
         if mode in (RetrievalMode.HYBRID, RetrievalMode.DENSE):
             pipeline.add_component("query_embedder", build_text_embedder(settings))
@@ -95,13 +99,15 @@ class KnowledgeRetriever:
             # Weaviate fuses BM25F and vectors server-side; the coherence boost re-ranks
             # the candidates and cuts them to top_k.
             pipeline.add_component("query_embedder", build_text_embedder(settings))
+            pipeline.add_component("lexical", LexicalQuery())
             pipeline.add_component("hybrid", WeaviateHybridSearch(store, top_k=CANDIDATES))
+            pipeline.connect("lexical.query", "hybrid.query")
             coherence = SourceCoherence(weight=WEAVIATE_COHERENCE_WEIGHT)
             pipeline.add_component("coherence", coherence)
             pipeline.connect("query_embedder.embedding", "hybrid.query_embedding")
             pipeline.connect("hybrid.documents", "coherence.documents")
             hybrid = {
-                "query": ["hybrid.query", "query_embedder.text"],
+                "query": ["lexical.query", "query_embedder.text"],
                 "filters": ["hybrid.filters"],
                 "top_k": ["coherence.top_k"],
             }
@@ -111,9 +117,12 @@ class KnowledgeRetriever:
         cut: Mapping = {"top_k": ["top_k.top_k"]}
         if mode is RetrievalMode.BM25:
             retriever = WeaviateBM25Retriever(document_store=store, top_k=CANDIDATES)
+            pipeline.add_component("lexical", LexicalQuery())
             pipeline.add_component("bm25", retriever)
+            pipeline.connect("lexical.query", "bm25.query")
             pipeline.connect("bm25.documents", "top_k.documents")
-            return {"query": ["bm25.query"], "filters": ["bm25.filters"], **cut}, "top_k.documents"
+            bm25 = {"query": ["lexical.query"], "filters": ["bm25.filters"], **cut}
+            return bm25, "top_k.documents"
         pipeline.add_component("query_embedder", build_text_embedder(settings))
         retriever = WeaviateEmbeddingRetriever(document_store=store, top_k=CANDIDATES)
         pipeline.add_component("dense", retriever)

@@ -2,10 +2,10 @@
 because a question is usually about one product and the near-identical section of
 another product's manual is the typical wrong hit.
 
-The embedded store's fusion (score_fusion.py) groups by `source` with a modest weight.
-After Weaviate's server-side fusion, `SourceCoherence` groups by `product` (else
-`source`): its tuned weight is large enough to put the dominant group first, and a
-product's release notes must not sink below its manual for being another source.
+Both group by `product` (else `source`): a product's release notes must not sink below
+its manual for being another source. The embedded store's fusion (score_fusion.py)
+applies the bonus with a moderate weight; after Weaviate's server-side fusion,
+`SourceCoherence` applies it with a weight large enough to put the dominant group first.
 """
 
 from __future__ import annotations

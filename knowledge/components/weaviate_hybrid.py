@@ -26,9 +26,11 @@ from knowledge.stores.weaviate_store import ConnectingWeaviateDocumentStore
 
 FUSIONS = {"relative_score": HybridFusion.RELATIVE_SCORE, "ranked": HybridFusion.RANKED}
 # Chosen on the e-manual dev questions (benchmarks/weaviate_tuning.py, with its 5-fold
-# figures): ranked fusion, mostly BM25 (alpha is the vectors' weight), content only.
-ALPHA = 0.15
-FUSION = "ranked"
+# figures), BM25 searching the question without its question words (the retriever's
+# LexicalQuery): relative-score fusion, mostly BM25 (alpha is the vectors' weight),
+# content only.
+ALPHA = 0.2
+FUSION = "relative_score"
 PROPERTIES = ("content",)
 CANDIDATES = 100
 RETURNED = ["_original_id", "content", *(field.name for field in META_FIELDS)]
@@ -76,8 +78,8 @@ class WeaviateHybridSearch:
         result = self.document_store.interactive(search)
         question = np.asarray(query_embedding, dtype=np.float32)
         question /= np.linalg.norm(question) or 1.0
-        # Ranked fusion scores are reciprocal-rank sums (~0.03): scaled so the best is 1,
-        # the coherence and update boosts weigh what they weigh on the embedded store.
+        # Fused scores are relative to the query (ranked fusion's are ~0.03): scaled so
+        # the best is 1, the coherence and update boosts weigh as on the embedded store.
         best = max((found.metadata.score or 0.0 for found in result.objects), default=0.0)
         scale = 1.0 / best if best > 0 else 1.0
         return {"documents": [_document(found, question, scale) for found in result.objects]}

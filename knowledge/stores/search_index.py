@@ -17,6 +17,10 @@ BM25_B = 0.75
 BM25_DELTA = 1.0
 BM25_SCALING_FACTOR = 8  # as Haystack scales BM25 scores into (0, 1)
 WORD_PATTERN = r"(?u)\b\w+\b"
+# How many times a chunk's section path counts in its BM25 text (a field weight, as
+# BM25F's): every chunk of a long section carries the heading it sits under, not only
+# the first. Measured on the e-manual dev questions (benchmarks/retrieval.py).
+SECTION_WEIGHT = 2
 
 
 class SearchIndex:
@@ -30,7 +34,7 @@ class SearchIndex:
     def __init__(self, documents: list[Document]) -> None:
         self.documents = documents
         self.positions = {doc.id: i for i, doc in enumerate(documents)}
-        tokenized = tokenize([doc.content or "" for doc in documents])
+        tokenized = tokenize([bm25_text(doc) for doc in documents])
         # BM25+ as Haystack defines it: for each distinct query term in the document,
         # IDF x (tf(k1+1)/(tf + k1(1-b+b·len/avglen)) + delta), with Lucene's IDF. bm25s
         # computes IDF x tf/(tf + ...); we scale it by (k1+1) and the postings below add
@@ -65,6 +69,19 @@ class SearchIndex:
             if position is not None:
                 mask[position] = 1.0
         return mask
+
+
+def bm25_text(document: Document) -> str:
+    """What BM25 indexes for a chunk: its section path `SECTION_WEIGHT` times, then its
+    text without the heading line the splitter kept (the path already says it)."""
+    content = document.content or ""
+    section = document.meta.get("section")
+    if not section:
+        return content
+    lines = content.split("\n", 1)
+    if lines[0].lstrip().startswith("#"):
+        content = lines[1] if len(lines) > 1 else ""
+    return "\n".join([*([section] * SECTION_WEIGHT), content])
 
 
 def tokenize(texts: list[str]) -> list[list[str]]:

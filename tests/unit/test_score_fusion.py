@@ -13,7 +13,7 @@ def ids(documents: list[Document]) -> list[str]:
 
 
 def test_bm25_only_keeps_its_order() -> None:
-    fusion = ScoreFusion(coherence_weight=0)
+    fusion = ScoreFusion(bm25_weight=0.7, coherence_weight=0)
     result = fusion.run(bm25_documents=[doc("x", 12.0), doc("y", 6.0)], embedding_documents=[])
     assert ids(result["documents"]) == ["x", "y"]
     assert result["documents"][0].score == pytest.approx(0.7)

@@ -20,6 +20,7 @@ from knowledge.components.embedders import build_document_embedder, build_text_e
 from knowledge.retrieval import RetrievalMode, build_retriever, retrieve
 from knowledge.sources import SAMPLE_SOURCES_FILE, load_sources
 from knowledge.stores import PersistentInMemoryDocumentStore, open_weaviate_store, persist
+from knowledge.stores.search_index import bm25_text
 from knowledge.sync import KnowledgeSync
 from supportbot.settings import Settings
 from tests.support.app_server import free_port
@@ -182,14 +183,15 @@ def test_memory_store_persists_across_restarts(
 
 
 def test_vectorised_search_matches_haystacks_reference_scoring(tmp_path: Path) -> None:
-    """The embedded store's fast BM25+ and vector search rank exactly as Haystack's own."""
+    """The embedded store's fast BM25+ and vector search rank exactly as Haystack's own
+    (BM25 over the text the index searches: the section path, weighted, and the body)."""
 
     fast = memory_store(tmp_path)
     KnowledgeSync(Settings(data_dir=tmp_path), fast).sync(load_sources(SAMPLE_SOURCES_FILE))
     reference = InMemoryDocumentStore(
         bm25_algorithm="BM25Plus", embedding_similarity_function="dot_product"
     )
-    reference.write_documents(fast.filter_documents())
+    reference.write_documents([replace(d, content=bm25_text(d)) for d in fast.filter_documents()])
     text_embedder = build_text_embedder(Settings())
     text_embedder.warm_up()
     for query in (
