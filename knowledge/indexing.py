@@ -4,7 +4,8 @@ Indexing is two pipelines so that one broken item fails alone while embedding st
 runs in large batches:
 
 * `preprocessing`, run once per item: route by file type → convert → split at
-  headings (long sections split again by words) → clean → annotate with metadata.
+  headings (long sections split again by words; a long table's header repeated in each
+  chunk it spans) → clean → annotate with metadata.
 * `embedding`, run per batch of chunks: embed (title and section included) → write.
 """
 
@@ -25,6 +26,7 @@ from haystack.document_stores.types import DocumentStore, DuplicatePolicy
 from knowledge.components.chunk_annotator import ChunkAnnotator
 from knowledge.components.docx_converter import DOCXToMarkdown
 from knowledge.components.embedders import build_document_embedder
+from knowledge.components.table_headers import TableHeaders
 from knowledge.sources import DOCX_MIME, SourceItem
 from supportbot.settings import Settings
 
@@ -72,6 +74,7 @@ def build_preprocessing_pipeline() -> Pipeline:
             keep_headers=True,
         ),
     )
+    pipeline.add_component("tables", TableHeaders())
     pipeline.add_component(
         "cleaner",
         DocumentCleaner(remove_empty_lines=True, remove_extra_whitespaces=False),
@@ -86,7 +89,8 @@ def build_preprocessing_pipeline() -> Pipeline:
     for converter in ("markdown", "html", "pdf", "docx", "text"):
         pipeline.connect(f"{converter}.documents", "joiner.documents")
     pipeline.connect("joiner.documents", "splitter.documents")
-    pipeline.connect("splitter.documents", "cleaner.documents")
+    pipeline.connect("splitter.documents", "tables.documents")
+    pipeline.connect("tables.documents", "cleaner.documents")
     pipeline.connect("cleaner.documents", "annotator.documents")
     return pipeline
 

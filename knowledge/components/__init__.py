@@ -1,4 +1,6 @@
 """Our Haystack components, one per module, by role (as haystack/components/<role>/):
-converting (`docx_converter`), preprocessing (`chunk_annotator`), embedding
-(`embedders`: the configured document and text embedders), joining (`score_fusion`),
-ranking (`update_boost`) and retrieving (`retriever`: a SuperComponent)."""
+converting (`docx_converter`), preprocessing (`table_headers`, `chunk_annotator`),
+embedding (`embedders`: the configured document and text embedders), querying
+(`lexical_query`: BM25's side of a question), joining (`score_fusion`), ranking
+(`update_boost`, `source_coherence`) and retrieving (`retriever`: a SuperComponent;
+`weaviate_hybrid`)."""
