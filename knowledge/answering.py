@@ -30,6 +30,8 @@ from haystack.utils import Secret
 
 from knowledge.components.embedders import openai_secret
 from knowledge.components.update_boost import UpdateBoost
+from knowledge.documents import DocumentKind
+from knowledge.excerpts import compose, item_of, superseding_first, supersessions
 from knowledge.prompts import ANSWER_TEMPLATE, CONDENSE_TEMPLATE, NOT_COVERED, neutralise
 from knowledge.retrieval import build_retriever, retrieve
 from supportbot.settings import Settings
@@ -44,6 +46,8 @@ log = structlog.stdlib.get_logger(__name__)
 # 0.20 sits between them.
 DEFAULT_ABSTAIN_THRESHOLD = 0.20
 SOURCES_IN_PROMPT = 5
+CANDIDATE_SOURCES = 20  # the prompt's sources come from these (and the text updates change)
+UPDATES_SEARCHED = 10  # dated updates searched on their own for changes to those sources
 EXCERPTS_SHOWN = 3
 EXCERPT_CHARS = 600
 MAX_HISTORY_TURNS = 6
@@ -166,15 +170,29 @@ def parse_citations(text: str, source_count: int) -> tuple[str, list[int]]:
     return cleaned.strip(), cited
 
 
-def _source_context(documents: Sequence[Document]) -> list[dict[str, str | None]]:
+def _source_context(
+    documents: Sequence[Document], question: str | None = None
+) -> list[dict[str, str | None]]:
+    """The sources as the prompt shows them; with `question`, each update that changes
+    a fact of another source names it (`supersedes`: that source's number)."""
+
     def clean(value: Any) -> str | None:
         return neutralise(str(value)).replace('"', "'") if value else None
 
+    position: dict[str, int] = {}
+    for number, document in enumerate(documents, start=1):
+        position.setdefault(item_of(document), number)
+    replaced = {
+        pair.update.id: str(position[item_of(pair.older)])
+        for pair in (supersessions(documents, question) if question else [])
+    }
     return [
         {
             "title": clean(d.meta.get("title")) or "Untitled",
             "section": clean(d.meta.get("section")),
+            "kind": clean(d.meta.get("kind")),
             "date": (d.meta.get("published_at") or "")[:10] or None,
+            "supersedes": replaced.get(d.id),
             "text": neutralise(d.content or ""),
         }
         for d in documents
@@ -244,7 +262,7 @@ class AnsweringService:
         base["evidence"] = evidence
         # The sources exactly as the prompt shows them: training pairs are built from
         # this, so a fine-tuned model learns from the same input it will get.
-        base["context"] = _source_context(documents)
+        base["context"] = _source_context(documents, standalone)
         if evidence is None or evidence < self.abstain_threshold:
             return Answer(ABSTAIN_TEXT, [], "abstained", timings_ms=timings, **base)
         if not self.settings.llm_configured:
@@ -276,13 +294,37 @@ class AnsweringService:
     ) -> list[dict[str, str | None]]:
         """The sources the answering prompt would show for `question`: what a training
         pair built outside a conversation (an import, a benchmark) should carry."""
-        return _source_context(self._prompt_documents(question, filters))
+        return _source_context(self._prompt_documents(question, filters), question)
 
     # --- steps ---------------------------------------------------------------------
 
     def _prompt_documents(self, query: str, filters: dict[str, Any] | None) -> list[Document]:
-        documents = retrieve(self.retrieval, query, top_k=20, filters=filters)
-        return self.boost.run(documents)["documents"][:SOURCES_IN_PROMPT]
+        """The best sources; a dated update that changes a fact of an item (page, file)
+        the best sources come from joins them, first, in place of the weakest source it
+        does not supersede. Updates are also searched on their own: a short release note
+        is easily outranked by the many manual pages on its topic."""
+        documents = retrieve(self.retrieval, query, top_k=CANDIDATE_SOURCES, filters=filters)
+        ranked = self.boost.run(documents)["documents"]
+        best = ranked[:SOURCES_IN_PROMPT]
+        shown_items = {item_of(d) for d in best}
+        olders = [d for d in ranked if item_of(d) in shown_items]
+        updates = self._updates(query, filters)
+        found = supersessions([*best, *updates], query, olders)
+        leading = superseding_first(best, found)
+        superseded = {item_of(pair.older) for pair in found}
+        while len(leading) > SOURCES_IN_PROMPT:
+            weakest = next(
+                (d for d in reversed(leading) if item_of(d) not in superseded), leading[-1]
+            )
+            leading.remove(weakest)
+        return leading
+
+    def _updates(self, query: str, filters: dict[str, Any] | None) -> list[Document]:
+        only_updates = {"field": "meta.kind", "operator": "==", "value": DocumentKind.UPDATE}
+        within = (
+            {"operator": "AND", "conditions": [filters, only_updates]} if filters else only_updates
+        )
+        return retrieve(self.retrieval, query, top_k=UPDATES_SEARCHED, filters=within)
 
     def _generation_pipeline(self, model_id: str) -> Pipeline:
         """prompt → LLM for one model, built once and reused (the service is long-lived;
@@ -316,7 +358,7 @@ class AnsweringService:
         streaming = (lambda chunk: on_token(chunk.content or "")) if on_token else None
         result = self._generation_pipeline(model_id).run(
             {
-                "prompt": {"question": question, "sources": _source_context(documents)},
+                "prompt": {"question": question, "sources": _source_context(documents, question)},
                 "llm": {"streaming_callback": streaming},
             }
         )
@@ -351,11 +393,10 @@ class AnsweringService:
         base: dict[str, Any],
         note: str | None = None,
     ) -> Answer:
-        shown = list(documents[:EXCERPTS_SHOWN])
-        citations = [Citation.from_document(n, d) for n, d in enumerate(shown, start=1)]
-        quoted = "\n\n".join(f"> {c.excerpt} [{c.number}]" for c in citations)
-        text = f"{note}\n\n{quoted}" if note else f"{EXCERPTS_INTRO}\n\n{quoted}"
-        return Answer(text, citations, "excerpts", note=note, timings_ms=timings, **base)
+        question = base["standalone_question"]
+        excerpts = compose(question, documents, EXCERPTS_SHOWN, note or EXCERPTS_INTRO)
+        citations = [Citation.from_document(n, d) for n, d in enumerate(excerpts.shown, start=1)]
+        return Answer(excerpts.text, citations, "excerpts", note=note, timings_ms=timings, **base)
 
 
 def _since(started: float) -> float:

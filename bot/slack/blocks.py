@@ -63,7 +63,14 @@ def to_mrkdwn(markdown: str) -> str:
             options_update={"html": False, "linkify": False, "breaks": False},
         ).disable("table")
         _parsers.markdown_it = parser
-    return parser.render(markdown.replace(SlackifyMarkdown.NEW_LINE, "")).strip()
+    # Slack has no tables: rows stay as text lines, their Markdown rule line goes.
+    markdown = _TABLE_RULE.sub("", markdown.replace(SlackifyMarkdown.NEW_LINE, ""))
+    return parser.render(markdown).strip()
+
+
+_TABLE_RULE = re.compile(
+    r"^[ \t]*\|[ \t]*:?-{3,}:?[ \t]*(\|[ \t]*:?-{3,}:?[ \t]*)*\|?[ \t]*\n", re.MULTILINE
+)
 
 
 class _EscapingSlackify(SlackifyMarkdown):

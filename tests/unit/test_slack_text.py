@@ -33,6 +33,11 @@ def test_markdown_becomes_mrkdwn() -> None:
     assert to_mrkdwn("**Hold** [Reset](https://x.example)") == "*Hold* <https://x.example|Reset>"
 
 
+def test_a_table_keeps_its_rows_as_lines_without_the_markdown_rule() -> None:
+    table = "| Colour | Meaning |\n| --- | --- |\n| Amber | No internet |\n\n---\n\nEnd"
+    assert to_mrkdwn(table) == "| Colour | Meaning |\n| Amber | No internet |\n\nEnd"
+
+
 def test_long_answers_are_split_into_sections_within_slacks_limit() -> None:
     text = "\n\n".join(["word " * 300] * 5) + "\n\n" + "x" * 7000
     sections = _sections(text)

@@ -61,12 +61,29 @@ def test_without_an_llm_the_answer_is_labelled_cited_excerpts(sample_store) -> N
     assert answer.text.startswith(EXCERPTS_INTRO)
     assert "paper clip" in answer.text
     assert [c.number for c in answer.citations] == list(range(1, len(answer.citations) + 1))
-    # The manual's section is cited; the newer release note about the reset may come
-    # first (on Weaviate the product's chunks are grouped and the update boost decides).
     manual = next(c for c in answer.citations if c.title == "Troubleshooting Nimbus Hub")
     assert manual.section.endswith("Factory reset")
     assert manual.url == "https://docs.nimbus.example/manual/troubleshooting.html"
     assert f"[{manual.number}]" in answer.text
+    assert len({c.url for c in answer.citations}) == len(answer.citations), "one per source"
+
+
+def test_the_reset_answer_leads_with_the_update_that_changed_it(sample_store) -> None:
+    """Firmware 3.2's release note changed the manual's 15 seconds to 10: the current
+    procedure comes first, with what changed and when; the manual is labelled older."""
+    answer = AnsweringService(Settings(), sample_store).answer(RESET_QUESTION)
+    first, second = answer.citations[:2]
+    assert (first.kind, first.published_at[:10]) == ("update", "2026-10-14")
+    assert second.title == "Troubleshooting Nimbus Hub"
+    text = answer.text
+    assert text.index("10 seconds") < text.index("15 seconds")
+    assert "**Since 2026-10-14** (Firmware 3.2: Matter 1.4 and faster Factory reset)" in text
+    assert "changed from 15 to 10" in text
+    assert "older documentation (before 2026-10-14; where it differs, [1] is current)" in text
+    # Only the release note's change that answers the question, not its other changes.
+    assert "250 devices" not in text
+    # The manual's steps stay a numbered list, after a blank line.
+    assert "\n\n1. Keep the hub powered on.\n2. Press and hold" in text
 
 
 def test_the_model_gets_numbered_sources_and_only_real_citations_survive(
@@ -106,12 +123,24 @@ def test_one_service_answers_many_questions_and_follows_model_changes(
     assert "".join(tokens) == "Hold Reset for 15 seconds [1]."
 
 
-def test_a_newer_update_is_among_the_sources_with_its_date(sample_store, fake) -> None:
+def test_the_update_leads_the_prompt_with_its_date_kind_and_what_it_supersedes(
+    sample_store, fake
+) -> None:
     fake.reply = lambda _r: "It now takes 10 seconds [1]."
     AnsweringService(llm_settings(fake), sample_store).answer(RESET_QUESTION)
     prompt = message_text(fake.requests[0], "user")
-    assert 'date="2026-10-14"' in prompt
-    assert "10 seconds instead of 15" in prompt
+    first = prompt.split("</source>")[0]
+    assert 'kind="update"' in first
+    assert 'date="2026-10-14"' in first
+    assert "10 seconds instead of 15" in first
+    # The manual's factory-reset section is the source the update supersedes.
+    number = first.split('supersedes="')[1].split('"')[0]
+    superseded = prompt.split(f'<source id="{number}"')[1].split("</source>")[0]
+    assert 'kind="manual"' in superseded
+    assert "for 15 seconds" in superseded
+    assert "Since Firmware 3.2 (2026-10-14): 10 seconds, previously 15" in message_text(
+        fake.requests[0], "system"
+    )
 
 
 def test_streaming_reaches_the_callback(sample_store, fake: FakeOpenAI) -> None:

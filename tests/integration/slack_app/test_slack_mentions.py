@@ -68,9 +68,17 @@ def test_a_mention_is_acked_then_answered_in_its_thread_with_sources_and_buttons
     blocks = reply["blocks"]
     text = "\n".join(b.get("text", {}).get("text", "") for b in blocks if b["type"] == "section")
     assert "**" not in text, "Markdown is converted to Slack mrkdwn"
+    # The release note that changed the procedure leads; the manual's steps follow,
+    # labelled as older and still a numbered list.
+    assert text.index("10 seconds") < text.index("15 seconds")
+    assert "*Since 2026-10-14*" in text
+    assert ": older documentation (before 2026-10-14" in text
+    assert "\n2.  Press and hold the Reset button" in text
     sources = "\n".join(e["text"] for b in blocks if b["type"] == "context" for e in b["elements"])
     assert "*Sources*" in sources
-    assert "<https://docs.nimbus.example/manual/troubleshooting.html|" in sources
+    assert sources.index("<https://docs.nimbus.example/releases/3.2|") < sources.index(
+        "<https://docs.nimbus.example/manual/troubleshooting.html|"
+    )
 
     [exchange] = _exchanges(bot)
     assert _buttons(blocks) == {

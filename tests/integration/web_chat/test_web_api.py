@@ -54,16 +54,24 @@ def llm() -> Iterator[FakeOpenAI]:
         yield server
 
 
-def test_chat_answers_with_sources_and_stores_a_web_exchange(web: Web) -> None:
+def test_chat_answers_current_procedure_first_and_stores_a_web_exchange(web: Web) -> None:
     response = web.post("/api/chat", {"message": RESET})
     assert response.status_code == 200
     body = response.json()
     assert body["conversation_id"].startswith("web-")
     assert body["mode"] == "excerpts"
-    assert "paper clip" in body["answer"]
-    assert "<blockquote>" in body["answer_html"]
-    first = body["sources"][0]
-    assert first["url"] == "https://docs.nimbus.example/manual/troubleshooting.html"
+    # The release note that changed the procedure leads; the manual follows, labelled.
+    answer = body["answer"]
+    assert answer.index("10 seconds") < answer.index("15 seconds")
+    assert "**Since 2026-10-14**" in answer
+    assert ": older documentation (before 2026-10-14" in answer
+    assert "paper clip" in answer
+    assert "<ol>" in body["answer_html"], "the manual's steps stay a numbered list"
+    assert [source["url"] for source in body["sources"][:2]] == [
+        "https://docs.nimbus.example/releases/3.2",
+        "https://docs.nimbus.example/manual/troubleshooting.html",
+    ]
+    assert body["sources"][0]["published_at"].startswith("2026-10-14")
     [exchange] = web.exchanges()
     assert exchange.id == body["exchange_id"]
     assert (exchange.surface, exchange.channel_id) == ("web", "web")
