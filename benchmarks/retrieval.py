@@ -339,7 +339,7 @@ def weaviate_markdown(results: dict[str, object]) -> str:
     if "weaviate_recall@5" not in results:
         return ""
     return (
-        "Weaviate (its own hybrid search, ranked fusion, then the source-coherence "
+        "Weaviate (its own hybrid search, relative-score fusion, then the source-coherence "
         "re-rank, on the same chunks and embeddings): R@1 "
         f"{results['weaviate_recall@1']}, R@5 {results['weaviate_recall@5']}, R@10 "
         f"{results['weaviate_recall@10']}, MRR@10 {results['weaviate_mrr@10']}; scoped R@5 "
