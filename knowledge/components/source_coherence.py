@@ -16,12 +16,20 @@ from dataclasses import replace
 
 from haystack import Document, component
 
+from knowledge.documents import DocumentKind
+
 COHERENCE_WEIGHT = 0.5
 COHERENCE_TOP_N = 30
 
 
 def coherence_group(meta: dict) -> Hashable:
-    return meta.get("product") or meta.get("source")
+    """The chunk's product, else its source; None (neutral) for a verified answer that
+    no product scopes: a lead's curated answer holds for every product."""
+    if meta.get("product"):
+        return meta["product"]
+    if meta.get("kind") == DocumentKind.VERIFIED_ANSWER:
+        return None
+    return meta.get("source")
 
 
 def coherence_bonus(
@@ -31,17 +39,22 @@ def coherence_bonus(
     top_n: int = COHERENCE_TOP_N,
 ) -> dict[str, float]:
     """`scores` plus `weight` times the share of the top `top_n` scores that each
-    document's group holds."""
+    document's group holds (the dominant group's share for a group of None)."""
     if not weight or not scores:
         return scores
     top = sorted(scores, key=lambda doc_id: scores[doc_id], reverse=True)[:top_n]
     mass: dict[Hashable, float] = defaultdict(float)
     for doc_id in top:
         mass[groups.get(doc_id)] += max(scores[doc_id], 0.0)
+    mass.pop(None, None)
     total = sum(mass.values()) or 1.0
+    dominant = max(mass.values(), default=0.0)
+    # A neutral chunk (group None) gets the dominant group's bonus: it never loses to
+    # the product a question is about for belonging to none.
     return {
-        doc_id: score + weight * mass.get(groups.get(doc_id), 0.0) / total
+        doc_id: score + weight * mass.get(group, dominant if group is None else 0.0) / total
         for doc_id, score in scores.items()
+        for group in [groups.get(doc_id)]
     }
 
 

@@ -57,6 +57,19 @@ def test_coherence_lifts_the_dominant_collection() -> None:
     assert ids(with_coherence["documents"])[:3] == ["a1", "a2", "a3"]
 
 
+def test_a_verified_answer_without_a_product_is_not_outweighed_by_the_dominant_one() -> None:
+    bm25 = [
+        Document(id=f"m{i}", content="m", score=10.0 - i, meta={"product": "Hub"}) for i in range(5)
+    ]
+    verified = Document(
+        id="v", content="v", score=9.5, meta={"kind": "verified_answer", "source": "verified"}
+    )
+    fused = ScoreFusion(coherence_weight=2.0).run(
+        bm25_documents=[*bm25[:1], verified, *bm25[1:]], embedding_documents=[]
+    )
+    assert ids(fused["documents"])[:2] == ["m0", "v"]
+
+
 def test_top_k_and_empty_inputs() -> None:
     fusion = ScoreFusion()
     assert fusion.run(bm25_documents=[], embedding_documents=[])["documents"] == []
