@@ -48,6 +48,12 @@ def source_name(manual: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]", "-", manual)
 
 
+def section_file(section_id: str) -> str:
+    """The file an e-manual section is written to: its chunks' `source_id` is the
+    manual's source name, ":", then this."""
+    return f"{section_id.replace(':', '__')}.md"
+
+
 def write_corpus(corpus: list[dict], folder: Path) -> list[SourceSpec]:
     """One Markdown file per e-manual section, one folder source per manual.
 
@@ -57,7 +63,7 @@ def write_corpus(corpus: list[dict], folder: Path) -> list[SourceSpec]:
     for section in corpus:
         manual_dir = manuals.setdefault(section["source"], folder / source_name(section["source"]))
         manual_dir.mkdir(parents=True, exist_ok=True)
-        path = manual_dir / f"{section['id'].replace(':', '__')}.md"
+        path = manual_dir / section_file(section["id"])
         text = f"# {section['title']}\n\n{section['text']}\n"
         if not path.exists() or path.read_text(encoding="utf-8") != text:
             path.write_text(text, encoding="utf-8")

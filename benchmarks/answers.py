@@ -51,7 +51,13 @@ os.environ.setdefault("HAYSTACK_TELEMETRY_ENABLED", "False")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks._common import RESULTS, machine_summary, write_corpus  # noqa: E402
+from benchmarks._common import (  # noqa: E402
+    RESULTS,
+    machine_summary,
+    section_file,
+    source_name,
+    write_corpus,
+)
 from knowledge.answering import (  # noqa: E402
     DEFAULT_ABSTAIN_THRESHOLD,
     Answer,
@@ -203,7 +209,7 @@ def scope(product: str, without: list[str] | None = None, updates: bool = False)
 
 def gold_items(question: dict, manual_of: dict[str, str]) -> list[str]:
     """The source ids of a question's gold sections (as write_corpus names them)."""
-    return [f"{manual_of[g]}:{g.replace(':', '__')}.md" for g in question["gold_doc_ids"]]
+    return [f"{source_name(manual_of[g])}:{section_file(g)}" for g in question["gold_doc_ids"]]
 
 
 def ask(service: AnsweringService, question: str, filters: dict) -> tuple[Answer, float]:

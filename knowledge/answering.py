@@ -270,8 +270,9 @@ class AnsweringService:
 
         clock = time.perf_counter()
         try:
+            # The prompt shows the sources exactly as `context` records them.
             reply = self._generate(
-                question if not history else standalone, documents, model_id, on_token
+                question if not history else standalone, base["context"], model_id, on_token
             )
         except Exception as error:  # openai already retried; the user still gets help
             if _caused_by(error, AnswerCancelled):
@@ -351,14 +352,14 @@ class AnsweringService:
     def _generate(
         self,
         question: str,
-        documents: Sequence[Document],
+        sources: list[dict[str, str | None]],
         model_id: str,
         on_token: Callable[[str], None] | None,
     ) -> str:
         streaming = (lambda chunk: on_token(chunk.content or "")) if on_token else None
         result = self._generation_pipeline(model_id).run(
             {
-                "prompt": {"question": question, "sources": _source_context(documents, question)},
+                "prompt": {"question": question, "sources": sources},
                 "llm": {"streaming_callback": streaming},
             }
         )

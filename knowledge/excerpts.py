@@ -20,13 +20,12 @@ from dataclasses import dataclass
 
 from haystack import Document
 
-from knowledge.components.lexical_query import QUESTION_WORDS, lexical_query
+from knowledge.components.lexical_query import QUESTION_WORDS, WORD, lexical_query
 from knowledge.documents import DocumentKind
 
 PASSAGE_CHARS = 700  # what one excerpt may hold before sentence selection cuts it
 MIN_SHARED_SHARE = 0.5  # of the update unit's words a manual unit shares: same topic
 
-_WORD = re.compile(r"(?u)\b\w+\b")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])")
 _NUMBERED = re.compile(r"^\s*\d+[.)]\s+")
@@ -61,7 +60,7 @@ def stem(word: str) -> str:
 
 
 def words(text: str) -> set[str]:
-    return {stem(word) for word in _WORD.findall(text)}
+    return {stem(word) for word in WORD.findall(text)}
 
 
 def question_terms(question: str) -> set[str]:

@@ -19,6 +19,8 @@ import re
 
 from haystack import component
 
+from knowledge.stores.search_index import WORD_PATTERN
+
 _DROPPED = """
 how what which when where why who whom whose can could should would shall may might
 do does did is are was were be been am will
@@ -27,12 +29,12 @@ want know get tell about please help need information way possible some any use 
 a an the to of for if and or with from such into
 """  # asking; the asker and the reader; phrasing; words that carry no topic
 QUESTION_WORDS = frozenset(_DROPPED.split())
-_WORD = re.compile(r"(?u)\b\w+\b")
+WORD = re.compile(WORD_PATTERN)  # words as the BM25 index splits them
 
 
 def lexical_query(question: str) -> str:
     """`question` without question and function words (as asked if nothing is left)."""
-    words = _WORD.findall(question)
+    words = WORD.findall(question)
     kept = [word for word in words if word.lower() not in QUESTION_WORDS]
     return " ".join(kept) if kept else question
 
