@@ -62,8 +62,10 @@ class Conversation:
         history: Sequence[Turn] = (),
         scope: Scope | None = None,
         on_token: Callable[[str], None] | None = None,
+        language: str | None = None,
     ) -> Answer:
-        """Answer one question. Raises ValueError for an empty or oversized question."""
+        """Answer one question (in `language`, by name, when given). Raises ValueError
+        for an empty or oversized question."""
         filters = scope.filters if scope else None
         if self._answerer is not None:
             return self._answerer(question, history=history, filters=filters, on_token=on_token)
@@ -73,6 +75,7 @@ class Conversation:
             model_id=active_model_id(self.engine, self.settings.llm_model),
             filters=filters,
             on_token=on_token,
+            language=language,
         )
 
     def warm_up(self) -> None:
@@ -123,10 +126,12 @@ class AnswerStream:
         question: str,
         history: Sequence[Turn] = (),
         scope: Scope | None = None,
+        language: str | None = None,
     ) -> None:
         loop = asyncio.get_running_loop()
         self._tokens: asyncio.Queue[str | None] = asyncio.Queue()
         self._cancelled = threading.Event()
+        self.stopped = False  # the asker pressed stop (not a dropped connection)
         self.text = ""  # what was produced so far
 
         def on_token(token: str) -> None:
@@ -139,12 +144,17 @@ class AnswerStream:
                 if self._cancelled.is_set():
                     raise AnswerCancelled
                 return conversation.answer(
-                    question, history=history, scope=scope, on_token=on_token
+                    question, history=history, scope=scope, on_token=on_token, language=language
                 )
             finally:
                 loop.call_soon_threadsafe(self._tokens.put_nowait, None)
 
         self._future = loop.run_in_executor(pool, work)
+
+    def stop(self) -> None:
+        """The asker stopped the answer: what was produced is kept, as stopped."""
+        self.stopped = True
+        self.cancel()
 
     def cancel(self) -> None:
         self._cancelled.set()

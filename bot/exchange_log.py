@@ -131,6 +131,50 @@ class ExchangeLog:
             turns += [Turn("user", row.question), Turn("assistant", row.answer)]
         return turns
 
+    def conversation(
+        self, conversation_id: str, rater: str, limit: int = 100
+    ) -> list[tuple[Exchange, Rating | None]]:
+        """A conversation's exchanges, oldest first, each with `rater`'s rating of it."""
+        with Session(self.engine) as session:
+            rows = session.exec(
+                select(Exchange, Feedback.rating)
+                .join(
+                    Feedback,
+                    sa.and_(
+                        col(Feedback.exchange_id) == col(Exchange.id),
+                        col(Feedback.user_id) == rater,
+                    ),
+                    isouter=True,
+                )
+                .where(Exchange.conversation_id == conversation_id)
+                .order_by(col(Exchange.id).desc())
+                .limit(limit)
+            ).all()
+        return [(exchange, rating) for exchange, rating in reversed(rows)]
+
+    def answered_questions(
+        self, surface: Surface, product: str | None, recent: int = 5000
+    ) -> list[tuple[str, str | None]]:
+        """(question, conversation) of the `recent` latest answered (not abstained, not
+        stopped) exchanges on `surface`, for `product` when given (its scoped questions
+        and the unscoped ones)."""
+        with Session(self.engine) as session:
+            rows = session.exec(
+                select(Exchange.question, Exchange.conversation_id, Exchange.scope)
+                .where(Exchange.surface == surface)
+                .where(col(Exchange.answer_mode).in_(("generated", "excerpts")))
+                .where(col(Exchange.scrubbed_at).is_(None))
+                .order_by(col(Exchange.id).desc())
+                .limit(recent)
+            ).all()
+        return [
+            (question, conversation_id)
+            for question, conversation_id, scope in rows
+            if product is None
+            or not Scope.from_stored(scope).products
+            or product in Scope.from_stored(scope).products
+        ]
+
     def escalated(self, limit: int = 200) -> list[Exchange]:
         """Exchanges handed to a person, newest first."""
         with Session(self.engine) as session:

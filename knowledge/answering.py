@@ -27,6 +27,7 @@ from haystack.components.builders import ChatPromptBuilder
 from haystack.components.generators.chat import OpenAIChatGenerator
 from haystack.document_stores.types import DocumentStore
 from haystack.utils import Secret
+from openai import Stream as OpenAIStream
 
 from knowledge.components.embedders import openai_secret
 from knowledge.components.update_boost import UpdateBoost
@@ -88,6 +89,27 @@ def _caused_by(error: BaseException | None, kind: type[BaseException]) -> bool:
             return True
         error, seen = error.__cause__ or error.__context__, seen + 1
     return False
+
+
+def _close_streams(error: BaseException) -> None:
+    """Close the model's response streams an error left open.
+
+    A cancelled answer stops by raising from the streaming callback, and Haystack's
+    synchronous stream handler does not close the openai stream it was reading when
+    that happens: the model server would go on generating, and the connection stay
+    taken, until garbage collection. The streams are still locals of the frames the
+    error passed through; closing them ends the HTTP response now."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        trace = current.__traceback__
+        while trace is not None:
+            for value in list(trace.tb_frame.f_locals.values()):
+                if isinstance(value, OpenAIStream):
+                    value.close()
+            trace = trace.tb_next
+        current = current.__cause__ or current.__context__
 
 
 @dataclass
@@ -226,7 +248,9 @@ class AnsweringService:
         model_id: str | None = None,
         filters: dict[str, Any] | None = None,
         on_token: Callable[[str], None] | None = None,
+        language: str | None = None,
     ) -> Answer:
+        """`language`: the language to answer in, by name ("German"); None: the question's."""
         question = question.strip()
         if not question:
             raise ValueError("the question is empty")
@@ -272,11 +296,16 @@ class AnsweringService:
         try:
             # The prompt shows the sources exactly as `context` records them.
             reply = self._generate(
-                question if not history else standalone, base["context"], model_id, on_token
+                question if not history else standalone,
+                base["context"],
+                model_id,
+                on_token,
+                language,
             )
         except Exception as error:  # openai already retried; the user still gets help
             if _caused_by(error, AnswerCancelled):
-                raise AnswerCancelled from error
+                _close_streams(error)
+                raise AnswerCancelled from None
             log.warning("answer.generation_failed", error=f"{type(error).__name__}: {error}")
             timings["generation_ms"] = _since(clock)
             return self._excerpts(documents, timings, base, note=LLM_FAILED_NOTE)
@@ -355,11 +384,12 @@ class AnsweringService:
         sources: list[dict[str, str | None]],
         model_id: str,
         on_token: Callable[[str], None] | None,
+        language: str | None = None,
     ) -> str:
         streaming = (lambda chunk: on_token(chunk.content or "")) if on_token else None
         result = self._generation_pipeline(model_id).run(
             {
-                "prompt": {"question": question, "sources": sources},
+                "prompt": {"question": question, "sources": sources, "language": language},
                 "llm": {"streaming_callback": streaming},
             }
         )

@@ -24,6 +24,8 @@ source states (it says supersedes="N"), give the updated fact first, then say wh
 and since when, for example "Since Firmware 3.2 (2026-10-14): 10 seconds, previously 15", \
 and cite both.
 - Be brief and practical: numbered steps for procedures, a sentence or two otherwise.
+- Answer in the language the user message names on its last line ("Answer in …"); \
+without one, in the language of the question.
 - If the sources do not contain the answer, reply with exactly {NOT_COVERED} and nothing else."""
 
 ANSWER_USER = """{% for source in sources %}<source id="{{ loop.index }}" \
@@ -34,7 +36,8 @@ title="{{ source.title }}"{% if source.section %} section="{{ source.section }}"
 {{ source.text }}
 </source>
 {% endfor %}
-Question: {{ question }}"""
+Question: {{ question }}{% if language %}
+Answer in {{ language }}.{% endif %}"""
 
 ANSWER_TEMPLATE = [ChatMessage.from_system(ANSWER_SYSTEM), ChatMessage.from_user(ANSWER_USER)]
 

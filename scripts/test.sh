@@ -19,6 +19,11 @@ if ! command -v chromium >/dev/null 2>&1; then
     || echo "warning: could not install chromium; tests/e2e will be skipped" >&2
 fi
 
+# axe-core (pinned in package.json / package-lock.json) for the accessibility checks in
+# tests/e2e.
+echo "==> npm ci (axe-core for the accessibility checks)"
+npm ci --no-audit --no-fund --loglevel=error
+
 export HF_HUB_OFFLINE=1 HAYSTACK_TELEMETRY_ENABLED=False
 echo "==> ruff check"
 .venv/bin/ruff check .

@@ -12,10 +12,10 @@ import time
 import uuid
 from collections.abc import AsyncIterable, Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, ParamSpec, TypeVar
 
 import structlog
-from fastapi import APIRouter, Depends, HTTPException
+from fastapi import APIRouter, Depends, HTTPException, Path
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import SQLAlchemyError
@@ -26,23 +26,30 @@ from bot.exchange_log import ExchangeLog
 from bot.scoping import Scoper
 from bot.slack.handoff import handoff_text
 from bot.web.guard import Guard
+from bot.web.i18n import ANSWER_LANGUAGES, primary
+from bot.web.markdown import render_html
 from bot.web.schemas import (
+    CONVERSATION_PATTERN,
     MAX_BODY_BYTES,
     WEB_CHANNEL,
     WHICH_PRODUCT,
     ChatRequest,
     ChatResponse,
+    ConversationResponse,
     FeedbackRequest,
     HandoffRequest,
+    PastTurn,
     Prepared,
     ProductsResponse,
     Source,
     StatusResponse,
-    render_html,
+    StopRequest,
+    SuggestionsResponse,
 )
-from knowledge.answering import Answer, Turn
+from bot.web.suggestions import Suggestions
+from knowledge.answering import Answer, AnswerCancelled, Turn
 from knowledge.scope import Scope
-from supportbot.models import QuestionRecord, QuestionState, Surface
+from supportbot.models import Exchange, QuestionRecord, QuestionState, Rating, Surface
 from supportbot.settings import Settings
 
 if TYPE_CHECKING:
@@ -66,6 +73,9 @@ def build_api(
     scoper = Scoper(settings, exchanges)
     ledger = delivery.ledger
     background: set[asyncio.Task[object]] = set()
+    suggestions = Suggestions(settings, exchanges)
+    # The answer each conversation is streaming now, so the asker can stop it.
+    streaming: dict[str, AnswerStream] = {}
 
     async def received(question: Prepared) -> int | None:
         """Record the question's life; 503 while this server is shutting down."""
@@ -117,10 +127,15 @@ def build_api(
         off_the_request(delivery.update(ledger.finish, question_id, state, **details))
 
     def abandoned(
-        question: Prepared, question_id: int | None, partial: str, started: float
+        question: Prepared,
+        question_id: int | None,
+        partial: str,
+        started: float,
+        reason: str = "abandoned: the client disconnected mid-answer",
     ) -> None:
-        """The client went away mid-answer: keep what was produced, marked abandoned
-        (its own answer mode: not an abstention, never harvested, never rated)."""
+        """The client went away mid-answer, or the asker stopped it: keep what was
+        produced, marked abandoned (its own answer mode: not an abstention, never
+        harvested, never rated)."""
         answer = Answer(partial, [], "abandoned", question.text, question.text)  # type: ignore[arg-type]
 
         async def keep() -> None:
@@ -131,7 +146,7 @@ def build_api(
                     question.scope,
                     question.conversation_id,
                     started,
-                    "abandoned: the client disconnected mid-answer",
+                    reason,
                 )
             except SQLAlchemyError as error:
                 log.error("web.exchange_not_recorded", error=type(error).__name__)
@@ -141,7 +156,7 @@ def build_api(
             )
 
         off_the_request(keep())
-        log.info("web.stream_abandoned", produced_chars=len(partial))
+        log.info("web.stream_abandoned", produced_chars=len(partial), reason=reason)
 
     async def resume(question: QuestionRecord) -> None:
         """A web question a dead server left: answer and record it in its conversation
@@ -173,6 +188,11 @@ def build_api(
     limited = [Depends(guard.rate_limit)]
 
     async def prepare(request: ChatRequest) -> Prepared:
+        prepared = await _prepare(request)
+        prepared.language = ANSWER_LANGUAGES.get(primary(request.language) or "")
+        return prepared
+
+    async def _prepare(request: ChatRequest) -> Prepared:
         conversation_id = request.conversation_id
         history: list[Turn] = []
         if conversation_id is not None:
@@ -240,6 +260,36 @@ def build_api(
             sources=[Source.of(c) for c in answer.citations],
         )
 
+    def start(question: Prepared) -> AnswerStream:
+        stream = AnswerStream(
+            conversation,
+            pool,
+            question.text,
+            question.history,
+            question.scope,
+            language=question.language,
+        )
+        streaming[question.conversation_id] = stream
+        return stream
+
+    def done_streaming(question: Prepared, stream: AnswerStream) -> None:
+        if streaming.get(question.conversation_id) is stream:
+            del streaming[question.conversation_id]
+
+    def stopped_response(question: Prepared, partial: str) -> ChatResponse:
+        """What the asker sees of an answer they stopped (it is stored, not rateable)."""
+        return ChatResponse(
+            conversation_id=question.conversation_id,
+            exchange_id=None,
+            answer=partial,
+            answer_html=render_html(partial),
+            mode="stopped",
+            note=None,
+            scope=question.scope.label,
+            products=list(question.scope.products),
+            sources=[],
+        )
+
     asked = Depends(prepare)
 
     @router.post("/chat", dependencies=limited)
@@ -250,7 +300,7 @@ def build_api(
             return clarify(question)
         question_id = await received(question)
         started = time.perf_counter()
-        stream = AnswerStream(conversation, pool, question.text, question.history, question.scope)
+        stream = start(question)
         try:
             async for _token in stream:
                 pass
@@ -259,9 +309,14 @@ def build_api(
             stream.cancel()
             abandoned(question, question_id, stream.text, started)
             raise
+        except AnswerCancelled:  # the asker stopped it
+            abandoned(question, question_id, stream.text, started, STOPPED)
+            return stopped_response(question, stream.text)
         except Exception as error:
             ended(question_id, QuestionState.FAILED, error=f"{type(error).__name__}: {error}")
             raise
+        finally:
+            done_streaming(question, stream)
         return await finish(question, answer, started, question_id)
 
     @router.post("/chat/stream", response_class=EventSourceResponse, dependencies=limited)
@@ -274,7 +329,7 @@ def build_api(
             return
         question_id = await received(question)
         started = time.perf_counter()
-        stream = AnswerStream(conversation, pool, question.text, question.history, question.scope)
+        stream = start(question)
         try:
             yield ServerSentEvent(event="start", data={"conversation_id": question.conversation_id})
             async for token in stream:
@@ -283,8 +338,15 @@ def build_api(
             stream.cancel()
             abandoned(question, question_id, stream.text, started)
             raise
+        finally:
+            done_streaming(question, stream)
         try:
             answer = await stream.result()
+        except AnswerCancelled:  # the asker pressed stop: keep what was produced
+            abandoned(question, question_id, stream.text, started, STOPPED)
+            stopped = stopped_response(question, stream.text)
+            yield ServerSentEvent(event="stopped", data=stopped.model_dump())
+            return
         except Exception as error:
             log.exception("web.answer_failed")
             ended(question_id, QuestionState.FAILED, error=f"{type(error).__name__}: {error}")
@@ -292,6 +354,37 @@ def build_api(
             return
         response = await finish(question, answer, started, question_id)
         yield ServerSentEvent(event="done", data=response.model_dump())
+
+    @router.post("/chat/stop")
+    async def stop(request: StopRequest) -> StatusResponse:
+        """Stop the answer this conversation is streaming; what was produced is kept."""
+        stream = streaming.get(request.conversation_id)
+        if stream is None:
+            return StatusResponse(status="idle", message="No answer is being written.")
+        stream.stop()
+        log.info("web.answer_stopped", produced_chars=len(stream.text))
+        return StatusResponse(status="stopped", message="Stopped.")
+
+    @router.get("/conversations/{conversation_id}")
+    async def past_conversation(
+        conversation_id: Annotated[str, Path(pattern=CONVERSATION_PATTERN)],
+    ) -> ConversationResponse:
+        """A conversation's questions and answers, for the browser that holds its id
+        (ids are 128 random bits the server handed out; there is no list of them)."""
+        rows = await run_db(exchanges.conversation, conversation_id, f"web:{conversation_id}")
+        if not rows or rows[0][0].surface != Surface.WEB:
+            raise HTTPException(404, "No such conversation.")
+        return ConversationResponse(
+            conversation_id=conversation_id,
+            turns=[past_turn(exchange, rating) for exchange, rating in rows],
+        )
+
+    @router.get("/suggestions")
+    async def suggested(product: str | None = None) -> SuggestionsResponse:
+        """Questions to offer on an empty conversation (for `product` when given)."""
+        if product is not None and scoper.catalog.named(product) is None:
+            raise HTTPException(400, f"Unknown product {product!r}.")
+        return SuggestionsResponse(questions=await run_db(suggestions, product))
 
     @router.get("/products")
     async def products() -> ProductsResponse:
@@ -341,6 +434,27 @@ def build_api(
         return StatusResponse(status="escalated", message=message)
 
     return router, pool
+
+
+STOPPED = "stopped: the asker stopped the answer"
+
+
+def past_turn(exchange: Exchange, rating: Rating | None) -> PastTurn:
+    assert exchange.id is not None
+    stopped = exchange.answer_mode == "abandoned"
+    return PastTurn(
+        exchange_id=exchange.id,
+        question=exchange.question,
+        answer=exchange.answer,
+        answer_html=render_html(exchange.answer),
+        mode="stopped" if stopped else exchange.answer_mode or "generated",
+        note=None if stopped else exchange.error,
+        products=list(Scope.from_stored(exchange.scope).products),
+        sources=[Source.of_stored(source) for source in exchange.sources],
+        rating=rating,
+        escalated=exchange.escalated,
+        created_at=exchange.created_at.isoformat(),
+    )
 
 
 async def run_db(function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import re
-import threading
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from markdown_it import MarkdownIt
 from pydantic import AfterValidator, BaseModel, Field, StringConstraints, field_validator
 
 from knowledge.answering import MAX_QUESTION_CHARS, Citation, Turn
@@ -53,6 +51,13 @@ class ChatRequest(BaseModel):
         default=False,
         description="The asker chose to search every product: no detection, no question back.",
     )
+    language: (
+        Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*$")] | None
+    ) = Field(
+        default=None,
+        description="The visitor's language (a BCP 47 tag such as de or de-CH): the answer "
+        "is asked for in it when it is one answers support.",
+    )
 
 
 class Source(BaseModel):
@@ -80,6 +85,18 @@ class Source(BaseModel):
             excerpt=citation.excerpt,
         )
 
+    @classmethod
+    def of_stored(cls, source: dict[str, Any]) -> Source:
+        """A citation as an exchange stored it."""
+        fields = {name: source.get(name) for name in cls.model_fields}
+        fields["number"] = int(source.get("number") or 0)
+        fields["excerpt"] = str(source.get("excerpt") or "")
+        return cls(**fields)
+
+
+class StopRequest(BaseModel):
+    conversation_id: ConversationId
+
 
 class ChatResponse(BaseModel):
     conversation_id: str | None = Field(
@@ -88,15 +105,43 @@ class ChatResponse(BaseModel):
     exchange_id: int | None = Field(description="For feedback; null if it was not stored.")
     answer: str = Field(description="Markdown.")
     answer_html: str = Field(description="The answer rendered to safe HTML.")
-    mode: Literal["generated", "excerpts", "abstained", "clarify"] = Field(
+    mode: Literal["generated", "excerpts", "abstained", "clarify", "stopped"] = Field(
         description="clarify: several products fit; ask again with one of `choices` as "
-        "`product` (or `any_product`)."
+        "`product` (or `any_product`). stopped: the asker stopped the answer (the text "
+        "is what was written by then)."
     )
     note: str | None
     scope: str | None
     products: list[str] = Field(default_factory=list, description="The products answered for.")
     choices: list[str] = Field(default_factory=list, description="With mode clarify.")
     sources: list[Source]
+
+
+class PastTurn(BaseModel):
+    """One question of a conversation and its answer, as the page shows them again."""
+
+    exchange_id: int
+    question: str
+    answer: str
+    answer_html: str
+    mode: str = Field(description="generated, excerpts, abstained or stopped.")
+    note: str | None
+    products: list[str]
+    sources: list[Source]
+    rating: Rating | None = Field(description="This conversation's own rating of the answer.")
+    escalated: bool
+    created_at: str
+
+
+class ConversationResponse(BaseModel):
+    conversation_id: str
+    turns: list[PastTurn]
+
+
+class SuggestionsResponse(BaseModel):
+    questions: list[str] = Field(
+        description="Starter questions for the product, then the most-asked answered ones."
+    )
 
 
 class ProductsResponse(BaseModel):
@@ -144,19 +189,9 @@ class Prepared:
     scope: Scope
     choices: tuple[str, ...] = ()  # several products fit: ask instead of answering
     new_conversation: bool = False
+    language: str | None = None  # answer in it (a name: "German"); None: the question's
 
 
 class StatusResponse(BaseModel):
     status: str
     message: str
-
-
-_markdown = threading.local()
-
-
-def render_html(markdown: str) -> str:
-    """Markdown to HTML with raw HTML disabled, so answers cannot inject markup."""
-    parser = getattr(_markdown, "parser", None)
-    if parser is None:
-        parser = _markdown.parser = MarkdownIt("commonmark", {"html": False})
-    return parser.render(markdown)

@@ -143,6 +143,39 @@ class ServiceSettings(BaseSettings):
         default=8, ge=1, le=256, description="Threads that compute web chat answers."
     )
 
+    web_title: str = Field(
+        default="Support", min_length=1, max_length=80, description="The chat's title."
+    )
+    web_primary_color: str | None = Field(
+        default=None,
+        pattern=r"^#[0-9A-Fa-f]{6}$",
+        description="The chat's primary colour (#rrggbb); a widget's data-color overrides it.",
+    )
+    web_logo_url: str | None = Field(
+        default=None,
+        pattern=r"^(https://[^\s\"'<>]+|/[^/\s\"'<>][^\s\"'<>]*)$",
+        description="A logo for the chat's header: an https URL (its host is allowed to "
+        "serve images to the page) or a path on this server.",
+    )
+    web_starter_questions: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Questions offered on an empty conversation, per product, as JSON: "
+        '{"*": ["How do I reset my password?"], "Nimbus Hub": ["How do I pair a sensor?"]} '
+        '("*": for every product).',
+    )
+    web_suggest_min_askers: int = Field(
+        default=3,
+        ge=1,
+        description="A web question is suggested to others only after this many "
+        "conversations asked it and got an answer (and only if it holds no personal data).",
+    )
+    web_default_language: str = Field(
+        default="en",
+        pattern=r"^[a-z]{2}$",
+        description="The page's language when neither the widget nor the browser names "
+        "one it has (en, de, fr).",
+    )
+
     review_tokens: dict[str, SecretStr] = Field(
         default_factory=dict,
         description="Support leads' sign-in tokens for the web review page, as JSON: "

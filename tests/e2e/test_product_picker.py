@@ -26,7 +26,7 @@ def test_two_products_are_offered_and_the_click_answers_for_the_choice(
         choices.wait_for()
         buttons = choices.get_by_role("button")
         assert buttons.all_inner_texts() == ["Nimbus Cam", "Nimbus Hub", "All products"]
-        choices.get_by_role("button", name="Answer for Nimbus Cam").click()
+        choices.get_by_role("button", name="Nimbus Cam", exact=True).click()
 
         page.locator(".message.bot .sources").last.wait_for()
         assert page.locator("#scope").inner_text() == "Answering for: Nimbus Cam · change"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from playwright.sync_api import expect
 from sqlmodel import Session, select
 
 from bot.server import create_app
@@ -41,6 +42,10 @@ def test_a_lead_signs_in_edits_and_approves(
         page.locator("#token").fill("tok-1-0123456789abcdef")
         page.get_by_role("button", name="Sign in").click()
         page.locator("#who").filter(has_text="web:pat").wait_for()
+        # Signed in: the form and its old error are gone, sign-out is offered.
+        expect(page.locator("#signin")).to_be_hidden()
+        expect(page.locator("#signin-error")).to_be_hidden()
+        expect(page.get_by_role("button", name="Sign out")).to_be_visible()
 
         first = page.locator(".pair").first
         first.locator("textarea").nth(1).fill("Press and hold Pair for 3 seconds.")
@@ -62,6 +67,15 @@ def test_a_lead_signs_in_edits_and_approves(
         assert "edited by web:pat · changed answer" in lines[0]
         assert "approved by web:pat" in lines[1]
         assert "marked by web:pat · changed test" in lines[2]
+
+        page.get_by_role("button", name="Sign out").click()
+        expect(page.locator("#signin")).to_be_visible()
+        expect(page.locator("#work")).to_be_hidden()
+        expect(page.locator("#who")).to_have_text("")
+        expect(page.locator(".pair")).to_have_count(0)
+        page.reload()  # the token is forgotten, not only hidden
+        expect(page.locator("#signin")).to_be_visible()
+        expect(page.locator("#work")).to_be_hidden()
         page.close()
 
     with Session(app.state.engine) as session:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 
@@ -50,14 +49,10 @@ def test_ask_see_the_streamed_answer_with_sources_and_rate_it(
             assert link.get_attribute("href").startswith("https://docs.nimbus.example/")
             assert link.get_attribute("rel") == "noopener"
 
-            if os.environ.get("E2E_SCREENSHOT"):
-                page.set_viewport_size({"width": 900, "height": 700})
-                page.screenshot(path=os.environ["E2E_SCREENSHOT"])
-
-            answer.get_by_role("button", name="This answer helped").click()
+            answer.get_by_role("button", name="👍 Helpful", exact=True).click()
             answer.locator(".thanks").filter(has_text="Thanks").wait_for()
             assert (
-                answer.get_by_role("button", name="This answer helped").get_attribute(
+                answer.get_by_role("button", name="👍 Helpful", exact=True).get_attribute(
                     "aria-pressed"
                 )
                 == "true"

@@ -27,6 +27,9 @@ class FakeOpenAI:
         self.failures: list[str] = []
         self.delay_s = 0.0
         self.token_delay_s = 0.0  # pause between streamed words, to watch them arrive
+        # Each streamed reply: how many words it had, how many were sent, and whether the
+        # client hung up before the end (a stopped answer).
+        self.streams: list[dict[str, Any]] = []
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -70,15 +73,21 @@ class FakeOpenAI:
                 self.end_headers()
                 text = fake.reply(body)
                 words = text.split(" ")
-                for i, word in enumerate(words):
-                    piece = word if i == 0 else " " + word
-                    self._event(fake._chunk(body, {"content": piece}, None))
-                    if fake.token_delay_s:
-                        time.sleep(fake.token_delay_s)
-                self._event(fake._chunk(body, {}, "stop"))
-                self.wfile.write(b"data: [DONE]\n\n")
-                self.wfile.flush()
+                record = {"words": len(words), "sent": 0, "cut": False}
+                fake.streams.append(record)
                 self.close_connection = True
+                try:
+                    for i, word in enumerate(words):
+                        piece = word if i == 0 else " " + word
+                        self._event(fake._chunk(body, {"content": piece}, None))
+                        record["sent"] = i + 1
+                        if fake.token_delay_s:
+                            time.sleep(fake.token_delay_s)
+                    self._event(fake._chunk(body, {}, "stop"))
+                    self.wfile.write(b"data: [DONE]\n\n")
+                    self.wfile.flush()
+                except (BrokenPipeError, ConnectionResetError):
+                    record["cut"] = True  # the client stopped reading
 
             def _event(self, payload: dict[str, Any]) -> None:
                 self.wfile.write(f"data: {json.dumps(payload)}\n\n".encode())

@@ -24,12 +24,28 @@
       const me = await call("GET", "/api/review/whoami");
       sessionStorage.setItem("supportbot.review.token", token);
       $("who").textContent = `Signed in as ${me.reviewer}`;
+      $("signin-error").textContent = "";
+      $("token").value = "";
       $("signin").hidden = true;
       $("work").hidden = false;
+      $("signout").hidden = false;
       await load();
     } catch (error) {
+      if (error.status === 401 || error.status === 403) signOut();
       $("signin-error").textContent = error.message;
     }
+  }
+
+  // Forget the token in this tab and show the sign-in form again.
+  function signOut() {
+    token = "";
+    sessionStorage.removeItem("supportbot.review.token");
+    $("who").textContent = "";
+    $("pairs").replaceChildren();
+    $("handoffs").replaceChildren();
+    $("work").hidden = true;
+    $("signout").hidden = true;
+    $("signin").hidden = false;
   }
 
   async function load() {
@@ -171,6 +187,11 @@
   $("filters").addEventListener("submit", (event) => { event.preventDefault(); load(); });
   $("select-all").addEventListener("change", (event) => {
     document.querySelectorAll(".pair .pick").forEach((box) => { box.checked = event.target.checked; });
+  });
+  $("signout").addEventListener("click", () => {
+    signOut();
+    $("signin-error").textContent = "Signed out.";
+    $("token").focus();
   });
   $("approve").addEventListener("click", () => bulk("approved"));
   $("reject").addEventListener("click", () => bulk("rejected"));
