@@ -71,8 +71,11 @@ def test_a_reload_keeps_the_conversation_and_the_list_switches_between_them(
     page.close()
 
 
-def test_citations_link_to_their_source_and_preview_the_passage(browser, served: Served) -> None:
-    page = browser.new_page(viewport=VIEWPORTS["desktop"])
+@pytest.mark.parametrize("viewport", ["desktop", "phone"])
+def test_citations_link_to_their_source_and_preview_the_passage(
+    browser, served: Served, viewport: str
+) -> None:
+    page = browser.new_page(viewport=VIEWPORTS[viewport])
     page.goto(served.url)
     ask(page, RESET)
     answer = answered(page)
@@ -100,8 +103,9 @@ def test_citations_link_to_their_source_and_preview_the_passage(browser, served:
     page.close()
 
 
-def test_copy_gives_the_markdown_or_the_plain_text(browser, served: Served) -> None:
-    context = browser.new_context(viewport=VIEWPORTS["desktop"])
+@pytest.mark.parametrize("viewport", ["desktop", "phone"])
+def test_copy_gives_the_markdown_or_the_plain_text(browser, served: Served, viewport: str) -> None:
+    context = browser.new_context(viewport=VIEWPORTS[viewport])
     context.grant_permissions(["clipboard-read", "clipboard-write"], origin=served.url)
     page = context.new_page()
     page.goto(served.url)
@@ -152,8 +156,11 @@ def test_stop_ends_the_answer_on_the_server(browser, served: Served, viewport: s
     page.close()
 
 
-def test_a_failure_mid_answer_keeps_the_text_and_retry_answers(browser, served: Served) -> None:
-    page = browser.new_page(viewport=VIEWPORTS["desktop"])
+@pytest.mark.parametrize("viewport", ["desktop", "phone"])
+def test_a_failure_mid_answer_keeps_the_text_and_retry_answers(
+    browser, served: Served, viewport: str
+) -> None:
+    page = browser.new_page(viewport=VIEWPORTS[viewport])
     page.goto(served.url)
     broken = (
         'event: start\ndata: {"conversation_id": "web-' + "0" * 32 + '"}\n\n'
@@ -177,10 +184,11 @@ def test_a_failure_mid_answer_keeps_the_text_and_retry_answers(browser, served: 
     page.close()
 
 
+@pytest.mark.parametrize("viewport", ["desktop", "phone"])
 def test_a_server_that_is_down_gets_a_friendly_message_and_an_automatic_retry(
-    browser, served: Served
+    browser, served: Served, viewport: str
 ) -> None:
-    page = browser.new_page(viewport=VIEWPORTS["phone"])
+    page = browser.new_page(viewport=VIEWPORTS[viewport])
     page.goto(served.url)
     page.route("**/api/**", lambda route: route.abort("connectionrefused"))
     page.route("**/healthz", lambda route: route.abort("connectionrefused"))
@@ -221,8 +229,11 @@ def test_dark_mode_by_parameter_or_by_the_browser(
     light.close()
 
 
-def test_a_second_language_for_the_page_and_the_answer(browser, served: Served) -> None:
-    context = browser.new_context(viewport=VIEWPORTS["desktop"], locale="de-DE")
+@pytest.mark.parametrize("viewport", ["desktop", "phone"])
+def test_a_second_language_for_the_page_and_the_answer(
+    browser, served: Served, viewport: str
+) -> None:
+    context = browser.new_context(viewport=VIEWPORTS[viewport], locale="de-DE")
     page = context.new_page()
     page.goto(served.url)  # the browser's language
     expect(page.locator("html")).to_have_attribute("lang", "de")

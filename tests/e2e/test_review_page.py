@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
 from playwright.sync_api import expect
 from sqlmodel import Session, select
 
@@ -12,11 +13,13 @@ from bot.server import create_app
 from supportbot.db import session_scope
 from supportbot.models import PairStatus, QAPair
 from supportbot.settings import Settings
+from tests.e2e.conftest import VIEWPORTS
 from tests.support.app_server import serve
 
 
-def test_a_lead_signs_in_edits_and_approves(
-    browser, sample_knowledge: Path, tmp_path: Path
+@pytest.mark.parametrize("viewport", ["desktop", "phone"])
+def test_a_lead_signs_in_edits_approves_and_signs_out(
+    browser, sample_knowledge: Path, tmp_path: Path, viewport: str
 ) -> None:
     data = tmp_path / "data"
     shutil.copytree(sample_knowledge, data)
@@ -34,7 +37,7 @@ def test_a_lead_signs_in_edits_and_approves(
                     QAPair(question="Weather?", answer="Sunny."),
                 ]
             )
-        page = browser.new_page()
+        page = browser.new_page(viewport=VIEWPORTS[viewport])
         page.goto(f"{url}/review")
         page.locator("#token").fill("wrong")
         page.keyboard.press("Enter")

@@ -69,7 +69,7 @@
   document.addEventListener("keydown", (event) => {
     if (event.key !== "Escape") return;
     if (document.querySelector(".preview:not([hidden])")) return hidePreviews();
-    if (!$("history").classList.contains("open")) return close();
+    if (!$("sidebar").classList.contains("open")) return close();
     toggleHistory(false);
   });
 
@@ -136,12 +136,12 @@
 
   function toggleHistory(show) {
     const toggle = $("history-toggle");
-    $("history").classList.toggle("open", show);
+    $("sidebar").classList.toggle("open", show);
     toggle.setAttribute("aria-expanded", String(show));
     if (show) $("new-conversation").focus();
   }
   $("history-toggle").addEventListener("click", () =>
-    toggleHistory(!$("history").classList.contains("open")),
+    toggleHistory(!$("sidebar").classList.contains("open")),
   );
 
   function clearMessages() {
