@@ -16,6 +16,7 @@ from concurrent.futures import Executor
 from typing import TYPE_CHECKING, Any, Protocol
 
 import structlog
+from haystack import Document
 from sqlalchemy.engine import Engine
 
 from finetune_data.curation import store_indexer
@@ -76,6 +77,12 @@ class Conversation:
             filters=filters,
             on_token=on_token,
             language=language,
+        )
+
+    def search(self, query: str, scope: Scope | None = None, limit: int = 5) -> list[Document]:
+        """The best passages for `query` (no answer): what an AI tool reads for itself."""
+        return self._answering_service().search(
+            query, scope.filters if scope else None, limit=limit
         )
 
     def warm_up(self) -> None:

@@ -319,6 +319,14 @@ class AnsweringService:
         citations = [Citation.from_document(n, documents[n - 1]) for n in cited]
         return Answer(text, citations, "generated", model_id=model_id, timings_ms=timings, **base)
 
+    def search(
+        self, query: str, filters: dict[str, Any] | None = None, limit: int = 5
+    ) -> list[Document]:
+        """The best passages for `query` by relevance (hybrid retrieval, fused), without
+        generating anything. No update boost: a reader of search results sees the dates
+        and judges currency; the boost is for choosing an answer's sources."""
+        return retrieve(self.retrieval, query, top_k=limit, filters=filters)
+
     def prompt_sources(
         self, question: str, filters: dict[str, Any] | None = None
     ) -> list[dict[str, str | None]]:

@@ -31,6 +31,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("processes", "commands"),
     "scheduler": ("processes", "commands"),
     "serve-model": ("processes", "commands"),
+    "mcp": ("processes", "commands"),
     "config": ("setup", "commands"),
     "db": ("setup", "db_app"),
     "sync": ("knowledge_base", "commands"),

@@ -9,13 +9,16 @@ from typing import Annotated
 import typer
 import uvicorn
 
+from bot.conversation import Conversation
+from bot.exchange_log import ExchangeLog
+from bot.mcp_server import build_mcp_server, http_app
 from bot.server import create_app
 from finetune_data.serving import build_model_server
 from finetune_data.training import TrainingError, base_model
 from scheduler.process import ConfigurationError
 from scheduler.process import run as run_scheduler
 from supportbot import __version__
-from supportbot.cli.common import console, fail, open_engine, settings_of
+from supportbot.cli.common import console, err_console, fail, open_engine, settings_of
 
 commands = typer.Typer()
 
@@ -44,6 +47,37 @@ def serve(
         proxy_headers=True,
         forwarded_allow_ips=settings.forwarded_allow_ips,
     )
+
+
+@commands.command()
+def mcp(
+    ctx: typer.Context,
+    transport: Annotated[
+        str, typer.Option(help="stdio (an AI tool starts this command) or http.")
+    ] = "stdio",
+    host: Annotated[str, typer.Option(help="Bind address (http).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port (http).")] = 8200,
+) -> None:
+    """Serve the knowledge base to AI tools over MCP: tools `search` and `ask`, resources
+    supportbot://products and supportbot://sources (http: at /mcp, with
+    SUPPORTBOT_MCP_TOKEN as the bearer token)."""
+
+    settings = settings_of(ctx)
+    if transport not in ("stdio", "http"):
+        fail(f"unknown transport {transport!r}: choose stdio or http", code=2)
+    if transport == "http" and settings.mcp_token is None:
+        fail("the http transport needs SUPPORTBOT_MCP_TOKEN (at least 16 characters)", code=2)
+    engine = open_engine(settings)
+    conversation = Conversation(settings, engine)
+    conversation.warm_up()
+    server = build_mcp_server(settings, conversation, ExchangeLog(engine))
+    if transport == "stdio":
+        server.run("stdio")  # the protocol owns stdout; logs go to stderr
+        return
+    assert settings.mcp_token is not None
+    app = http_app(server, settings.mcp_token.get_secret_value(), host)
+    err_console.print(f"MCP (streamable HTTP) at http://{host}:{port}/mcp")
+    uvicorn.run(app, host=host, port=port, log_config=None)
 
 
 @commands.command("serve-model")

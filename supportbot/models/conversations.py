@@ -25,6 +25,7 @@ class Surface(StrEnum):
     SLACK = "slack"
     WEB = "web"
     CLI = "cli"
+    MCP = "mcp"  # an AI tool through `supportbot mcp`
 
 
 class Rating(StrEnum):

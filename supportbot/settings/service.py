@@ -176,6 +176,12 @@ class ServiceSettings(BaseSettings):
         "one it has (en, de, fr).",
     )
 
+    mcp_token: SecretStr | None = Field(
+        default=None,
+        description="The bearer token AI tools send to `supportbot mcp --transport http` "
+        "(Authorization: Bearer …); the HTTP transport refuses to start without one.",
+    )
+
     review_tokens: dict[str, SecretStr] = Field(
         default_factory=dict,
         description="Support leads' sign-in tokens for the web review page, as JSON: "
@@ -209,7 +215,7 @@ class ServiceSettings(BaseSettings):
             return [item.strip() for item in value.split(",") if item.strip()]
         return value
 
-    @field_validator("web_api_key")
+    @field_validator("web_api_key", "mcp_token")
     @classmethod
     def _long_api_key(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and len(value.get_secret_value()) < MIN_SECRET_CHARS:

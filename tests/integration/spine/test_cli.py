@@ -22,7 +22,7 @@ def test_help_lists_every_command_group() -> None:
     assert result.returncode == 0
     for command in ("serve", "config", "db", "sync", "ask", "pairs", "train", "models"):
         assert command in result.stdout
-    for command in ("scheduler", "jobs"):
+    for command in ("scheduler", "jobs", "mcp"):
         assert command in result.stdout
 
 
