@@ -1,21 +1,31 @@
 """Incremental sync at scale: 10,000 sections synced, re-synced unchanged, then 1% changed.
 
     .venv/bin/python benchmarks/sync.py [--eval-dir ../shared/eval/emanual] [--sections 10000]
+    .venv/bin/python benchmarks/sync.py --case crawl [--sections 10000]
 
-Uses the e-manual corpus as realistic text (one Markdown file per section) and the
-project's own `KnowledgeSync` into the embedded store. Results:
-benchmarks/results/sync.json and sync.md.
+Uses the e-manual corpus as realistic text and the project's own `KnowledgeSync` into
+the embedded store. `files` (the default): one Markdown file per section. `crawl`: the
+same sections as a locally served 10,000-page site (HTML pages with ETags, a sitemap
+index, robots.txt) through the `sitemap` connector: pages per second and peak RSS of
+the first crawl, then a re-crawl after 1% of the pages changed, counting the page bodies
+it downloaded (`recrawl_bodies_fetched`: it must equal the changed pages). Results:
+benchmarks/results/sync.json and sync.md (each case updates its own keys).
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
+import html
 import json
 import os
 import random
+import resource
 import shutil
 import sys
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -25,10 +35,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks._common import machine_summary, write_corpus, write_results  # noqa: E402
+from knowledge.sources import SourceSpec  # noqa: E402
 from knowledge.stores import PersistentInMemoryDocumentStore  # noqa: E402
 from knowledge.sync import COUNTS, KnowledgeSync  # noqa: E402
 from supportbot.logs import configure_logging  # noqa: E402
 from supportbot.settings import Settings  # noqa: E402
+
+SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 
 
 def timed_sync(work: Path, sources: list) -> tuple[dict, float]:
@@ -43,17 +56,155 @@ def timed_sync(work: Path, sources: list) -> tuple[dict, float]:
     return totals, seconds
 
 
+class Site:
+    """The corpus as a docs site: /p/N pages (ETag = a hash of the page), sitemaps of
+    5,000 URLs under one index, robots.txt; counts the page bodies it sends."""
+
+    def __init__(self, corpus: list[dict]) -> None:
+        self.pages: dict[str, tuple[bytes, str]] = {}
+        self.bodies_sent = 0
+        self.lock = threading.Lock()
+        for number, section in enumerate(corpus):
+            self.set(number, section)
+        site = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:
+                status, body, headers = site.answer(self.path, self.headers.get("If-None-Match"))
+                self.send_response(status)
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *_args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def set(self, number: int, section: dict) -> None:
+        title = html.escape(str(section.get("title") or section.get("id") or number))
+        text = html.escape(section["text"])
+        body = (
+            f"<html><head><title>{title}</title></head><body><main><h1>{title}</h1>"
+            f"<p>{text}</p></main></body></html>"
+        ).encode()
+        self.pages[f"/p/{number}"] = (body, f'"{hashlib.sha256(body).hexdigest()[:16]}"')
+
+    def answer(self, path: str, if_none_match: str | None) -> tuple[int, bytes, dict[str, str]]:
+        if path == "/robots.txt":
+            return 200, b"User-agent: *\nDisallow: /private/\n", {"Content-Type": "text/plain"}
+        if path == "/sitemap.xml":
+            parts = range(0, len(self.pages), 5000)
+            children = "".join(
+                f"<sitemap><loc>{self.url}/sitemap-{start}.xml</loc></sitemap>" for start in parts
+            )
+            return (
+                200,
+                (f'<sitemapindex xmlns="{SITEMAP_NS}">{children}</sitemapindex>').encode(),
+                {},
+            )
+        if path.startswith("/sitemap-"):
+            start = int(path.removeprefix("/sitemap-").removesuffix(".xml"))
+            urls = "".join(
+                f"<url><loc>{self.url}/p/{n}</loc></url>"
+                for n in range(start, min(start + 5000, len(self.pages)))
+            )
+            return 200, (f'<urlset xmlns="{SITEMAP_NS}">{urls}</urlset>').encode(), {}
+        if path not in self.pages:
+            return 404, b"not found", {}
+        body, etag = self.pages[path]
+        if if_none_match == etag:
+            return 304, b"", {"ETag": etag}
+        with self.lock:
+            self.bodies_sent += 1
+        return 200, body, {"Content-Type": "text/html; charset=utf-8", "ETag": etag}
+
+
+def crawl_case(args: argparse.Namespace, corpus: list[dict]) -> None:
+    site = Site(corpus)
+    work = args.work_dir / "crawl"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    source = SourceSpec(
+        name="site", kind="manual", type="sitemap", url=f"{site.url}/sitemap.xml", concurrency=8
+    )
+    full, full_s = timed_sync(work, [source])
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"crawl: {full} in {full_s:.1f}s, peak RSS {peak_mb:.0f} MB")
+
+    picker = random.Random(7)  # noqa: S311 (a repeatable sample, not a secret)
+    changed = picker.sample(range(len(corpus)), int(len(corpus) * args.changed_fraction))
+    for number in changed:
+        corpus[number]["text"] += " (Revised in the latest edition of this manual.)"
+        site.set(number, corpus[number])
+    site.bodies_sent = 0
+    again, again_s = timed_sync(work, [source])
+    print(f"re-crawl, {len(changed)} pages changed: {again} in {again_s:.1f}s")
+    figures = {
+        "crawl_pages": len(corpus),
+        "crawl_seconds": round(full_s, 1),
+        "crawl_pages_per_s": round(full["added"] / full_s, 1),
+        "crawl_peak_rss_mb": round(peak_mb),
+        "crawl_chunks_embedded": full["chunks_embedded"],
+        "crawl_failed": full["failed"],
+        "recrawl_changed_pages": len(changed),
+        "recrawl_bodies_fetched": site.bodies_sent,
+        "recrawl_items_updated": again["updated"],
+        "recrawl_chunks_embedded": again["chunks_embedded"],
+        "recrawl_seconds": round(again_s, 1),
+    }
+    markdown = (
+        "\n## Crawl (the sitemap connector)\n\n"
+        f"{len(corpus)} e-manual sections served as HTML pages on a local site (ETags, a "
+        "sitemap index, robots.txt), 8 requests at a time, embedded store.\n\n"
+        "| pass | pages | bodies downloaded | chunks embedded | seconds |\n|---|---|---|---|---|\n"
+        f"| first crawl | {full['added']} added | {len(corpus)} | {full['chunks_embedded']} | "
+        f"{full_s:.1f} ({full['added'] / full_s:.1f} pages/s, peak RSS {peak_mb:.0f} MB) |\n"
+        f"| re-crawl, {len(changed)} changed | {again['updated']} updated | {site.bodies_sent} | "
+        f"{again['chunks_embedded']} | {again_s:.1f} |\n"
+    )
+    files_part = previous_markdown().split(CRAWL_HEADING)[0].rstrip() + "\n"
+    merge_results(figures, files_part + markdown)
+
+
+CRAWL_HEADING = "\n## Crawl"
+
+
+def previous_markdown() -> str:
+    path = ROOT / "benchmarks" / "results" / "sync.md"
+    return path.read_text(encoding="utf-8") if path.exists() else ""
+
+
+def merge_results(figures: dict, markdown: str) -> None:
+    """Update this case's keys, keeping the other case's (one sync.json for both)."""
+    path = ROOT / "benchmarks" / "results" / "sync.json"
+    merged = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    merged.update(figures)
+    merged["machine"] = machine_summary()
+    write_results("sync", merged, markdown)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--eval-dir", type=Path, default=ROOT.parent / "shared/eval/emanual")
     parser.add_argument("--work-dir", type=Path, default=ROOT / "benchmarks/.work/sync")
     parser.add_argument("--sections", type=int, default=10_000)
     parser.add_argument("--changed-fraction", type=float, default=0.01)
+    parser.add_argument("--case", choices=["files", "crawl"], default="files")
     args = parser.parse_args()
     configure_logging(level="WARNING")
 
     corpus = json.loads((args.eval_dir / "corpus.json").read_text(encoding="utf-8"))
     corpus = corpus[: args.sections]
+    if args.case == "crawl":
+        crawl_case(args, corpus)
+        return
     shutil.rmtree(args.work_dir, ignore_errors=True)
     sources = write_corpus(corpus, args.work_dir / "corpus")
 
@@ -93,7 +244,9 @@ def main() -> None:
         f"{changed['chunks_embedded']} | {changed_s:.1f} |\n\n"
         f"Machine: {machine_summary()}\n"
     )
-    write_results("sync", figures, markdown)
+    old = previous_markdown()
+    crawl_part = CRAWL_HEADING + old.split(CRAWL_HEADING, 1)[1] if CRAWL_HEADING in old else ""
+    merge_results(figures, markdown + crawl_part)
 
 
 if __name__ == "__main__":

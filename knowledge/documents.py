@@ -32,6 +32,11 @@ META_FIELDS: tuple[MetaField, ...] = (
     MetaField("source", "text", exact=True),
     MetaField("source_id", "text", exact=True),
     MetaField("content_hash", "text", exact=True),
+    # A connector's cheap version of the item (its service's updated-at, a git blob sha,
+    # a sitemap lastmod) and the HTTP validator (ETag / Last-Modified) of its last fetch:
+    # a re-sync skips an item whose version is unchanged without fetching its body.
+    MetaField("source_version", "text", exact=True),
+    MetaField("source_validator", "text", exact=True),
     MetaField("kind", "text", exact=True),
     MetaField("product", "text", exact=True),
     MetaField("tags", "text[]", exact=True),

@@ -52,7 +52,7 @@ class SourceSpec(BaseModel):
 
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=100)
     kind: SourceKind
-    type: Literal["folder", "feed", "web"]
+    type: Literal["folder", "feed", "web", "sitemap", "zendesk", "confluence", "github"]
     path: Path | None = None
     url: str | None = None
     urls: list[str] = Field(default_factory=list)
@@ -66,6 +66,31 @@ class SourceSpec(BaseModel):
         description='When the scheduler syncs this source ("every 2h", a crontab line, or '
         '"off"); default: by kind, from settings.',
     )
+    # Connectors (sitemap, zendesk, github): see knowledge/connectors/.
+    include: list[str] = Field(
+        default_factory=list, description="Regular expressions; only matching URLs/paths."
+    )
+    exclude: list[str] = Field(
+        default_factory=list, description="Regular expressions; matching URLs/paths skipped."
+    )
+    max_pages: int | None = Field(default=None, ge=1, description="At most this many items.")
+    concurrency: int = Field(default=4, ge=1, le=16, description="Parallel requests.")
+    locale: str = Field(default="en-us", description="Zendesk Help Center locale.")
+    space: str | None = Field(default=None, description="Confluence space key.")
+    repo: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$",
+        description="GitHub owner/name.",
+    )
+    ref: str = Field(default="main", description="GitHub branch, tag or commit.")
+    folder: str = Field(
+        default="",
+        pattern=r"^[^.][^\\]*$|^$",
+        description="GitHub: the docs folder in the repository.",
+    )
+    releases: bool = Field(
+        default=False, description="GitHub: also index releases, as dated updates."
+    )
 
     @model_validator(mode="after")
     def _location_matches_type(self) -> SourceSpec:
@@ -75,7 +100,24 @@ class SourceSpec(BaseModel):
             raise ValueError("a feed source needs `url` (or `path` for a local feed file)")
         if self.type == "web" and not self.urls:
             raise ValueError("a web source needs `urls`")
+        if self.type in ("sitemap", "zendesk") and not self.url:
+            raise ValueError(f"a {self.type} source needs `url`")
+        if self.type == "confluence" and not (self.url and self.space):
+            raise ValueError("a confluence source needs `url` and `space`")
+        if self.type == "github" and not self.repo:
+            raise ValueError("a github source needs `repo` (owner/name)")
+        for pattern in [*self.include, *self.exclude]:
+            try:
+                re.compile(pattern)
+            except re.error as error:
+                raise ValueError(f"bad pattern {pattern!r}: {error}") from None
         return self
+
+    def wanted(self, location: str) -> bool:
+        """Whether include/exclude let a URL or path through."""
+        if self.include and not any(re.search(p, location) for p in self.include):
+            return False
+        return not any(re.search(p, location) for p in self.exclude)
 
     def shared_meta(self) -> dict[str, Any]:
         """Metadata every chunk of this source carries."""
@@ -154,6 +196,10 @@ class SourceItem:
     title: str | None = None
     url: str | None = None
     published_at: datetime | None = None
+    version: str | None = None  # the service's own version (not hashed: see documents.py)
+    validator: str | None = None  # the HTTP validator of the fetch that got it
+    tags: list[str] = field(default_factory=list)  # the item's own, besides its source's
+    kind: SourceKind | None = None  # the item's own kind, when not its source's
     content_hash: str = field(init=False)
 
     def __post_init__(self) -> None:
@@ -164,19 +210,29 @@ class SourceItem:
         self.content_hash = digest.hexdigest()
 
     def _descriptive_meta(self) -> dict[str, Any]:
+        shared = self.source.shared_meta()
+        if self.kind is not None:
+            shared["kind"] = self.kind
+        if self.tags:
+            shared["tags"] = [*shared["tags"], *(t for t in self.tags if t not in shared["tags"])]
         return {
-            **self.source.shared_meta(),
+            **shared,
             "title": self.title,
             "url": self.url,
             "published_at": self.published_at.isoformat() if self.published_at else None,
         }
 
     def meta(self) -> dict[str, Any]:
-        return {
+        meta = {
             **self._descriptive_meta(),
             "source_id": self.item_id,
             "content_hash": self.content_hash,
         }
+        if self.version is not None:
+            meta["source_version"] = self.version
+        if self.validator is not None:
+            meta["source_validator"] = self.validator
+        return meta
 
 
 @dataclass
@@ -197,7 +253,12 @@ class SourceUnavailable(RuntimeError):
     """The source as a whole cannot be listed (missing folder, dead feed)."""
 
 
+CONNECTOR_TYPES = ("sitemap", "zendesk", "confluence", "github")
+
+
 def list_items(source: SourceSpec, fetcher: LinkContentFetcher | None = None) -> Listing:
+    if source.type in CONNECTOR_TYPES:
+        raise ValueError(f"{source.type} sources are synced through knowledge.connectors")
     if source.type == "folder":
         return _list_folder(source)
     fetcher = fetcher or default_fetcher()
@@ -225,7 +286,7 @@ def _file_title(path: Path, data: bytes) -> str:
         if match:
             return match.group(1)
     elif suffix in {".html", ".htm"}:
-        title, _ = _page_metadata(ByteStream(data=data))
+        title, _ = page_metadata(ByteStream(data=data))
         if title:
             return title
     return _title_from_filename(path)
@@ -320,7 +381,7 @@ def _list_feed(source: SourceSpec, fetcher: LinkContentFetcher) -> Listing:
     return listing
 
 
-def _page_metadata(stream: ByteStream) -> tuple[str | None, datetime | None]:
+def page_metadata(stream: ByteStream) -> tuple[str | None, datetime | None]:
     """A web page's title and date: from its markup (via trafilatura), else Last-Modified."""
 
     try:
@@ -355,7 +416,7 @@ def _list_web(source: SourceSpec, fetcher: LinkContentFetcher) -> Listing:
             guessed, _ = mimetypes.guess_type(url)
             mime = guessed if guessed in SUPPORTED_EXTENSIONS.values() else "text/html"
         stream = dataclasses.replace(stream, mime_type=mime)
-        title, published = _page_metadata(stream) if mime == "text/html" else (None, None)
+        title, published = page_metadata(stream) if mime == "text/html" else (None, None)
         listing.items.append(
             SourceItem(
                 source=source,

@@ -8,10 +8,14 @@ it had in the store; a source that cannot be listed at all changes nothing.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import islice
 
 import structlog
 from haystack import Document
@@ -19,8 +23,10 @@ from haystack.components.fetchers import LinkContentFetcher
 from haystack.document_stores.types import DocumentStore
 from sqlalchemy.engine import Engine
 
+from knowledge.connectors import Connector, Entry, NotModified, open_connector
 from knowledge.indexing import Chunker, build_embedding_pipeline
 from knowledge.sources import (
+    CONNECTOR_TYPES,
     SourceItem,
     SourceSpec,
     SourceUnavailable,
@@ -34,6 +40,8 @@ from supportbot.settings import Settings
 log = structlog.stdlib.get_logger(__name__)
 
 EMBEDDING_BATCH_CHUNKS = 256
+FETCH_WINDOW = 32  # connector items fetched together (bodies held at once, at most)
+PERSIST_EVERY_BATCHES = 8
 # What a sync report counts, in the order the summary shows them.
 COUNTS = ("added", "updated", "deleted", "unchanged", "failed", "chunks_embedded")
 MAX_RECORDED_ERRORS = 200
@@ -72,6 +80,16 @@ class _Pending:
     is_new: bool
 
 
+@dataclass
+class _Indexed:
+    """What the store holds of one item."""
+
+    content_hash: str
+    chunk_ids: list[str]
+    version: str | None = None
+    validator: str | None = None
+
+
 # progress(source name, event, amount): event "total" sets the item count, "advance"
 # reports items done.
 ProgressCallback = Callable[[str, str, int], None]
@@ -88,6 +106,7 @@ class KnowledgeSync:
         fetcher: LinkContentFetcher | None = None,
         batch_chunks: int = EMBEDDING_BATCH_CHUNKS,
     ) -> None:
+        self.settings = settings
         self.store = store
         self.engine = engine
         self.fetcher = fetcher
@@ -130,6 +149,13 @@ class KnowledgeSync:
     def _sync_into(
         self, report: SyncReport, source: SourceSpec, progress: ProgressCallback
     ) -> None:
+        if source.type in CONNECTOR_TYPES:
+            connector = open_connector(source, self.settings)
+            try:
+                self._sync_entries(report, source, connector, progress)
+            finally:
+                connector.close()
+            return
         listing = list_items(source, self.fetcher)
         indexed = self._indexed_items(source.name)
         progress("total", len(listing.items) + len(listing.failures))
@@ -141,7 +167,7 @@ class KnowledgeSync:
         batch: list[_Pending] = []
         for item in listing.items:
             previous = indexed.get(item.item_id)
-            if previous is not None and previous[0] == item.content_hash:
+            if previous is not None and previous.content_hash == item.content_hash:
                 report.unchanged += 1
                 progress("advance", 1)
                 continue
@@ -159,19 +185,99 @@ class KnowledgeSync:
 
         failed_ids = {f.item_id for f in listing.failures}
         listed_ids = {item.item_id for item in listing.items}
-        for item_id, (_hash, chunk_ids) in indexed.items():
+        for item_id, held in indexed.items():
             if item_id not in listed_ids and item_id not in failed_ids:
-                stale_chunk_ids += chunk_ids
+                stale_chunk_ids += held.chunk_ids
                 report.deleted += 1
         # Deletions come last: the new state is already written.
         if stale_chunk_ids:
             self.store.delete_documents(stale_chunk_ids)
             report.chunks_deleted = len(stale_chunk_ids)
 
+    def _sync_entries(
+        self,
+        report: SyncReport,
+        source: SourceSpec,
+        connector: Connector,
+        progress: ProgressCallback,
+    ) -> None:
+        """A connector's items, streamed: only items whose version changed are fetched
+        (conditionally, when the store holds a validator), `concurrency` at a time; a
+        batch of chunks is embedded and written as soon as it fills, and the store is
+        persisted every few batches, so a crash resumes where it stopped. Deletions
+        happen only after a complete listing."""
+        indexed = self._indexed_items(source.name)
+        settings_digest = hashlib.sha256(
+            json.dumps(source.shared_meta(), sort_keys=True).encode()
+        ).hexdigest()[:12]
+        seen: set[str] = set()
+        failed: set[str] = set()
+        stale: list[str] = []
+        batch: list[_Pending] = []
+        written = 0
+        complete = False
+        with ThreadPoolExecutor(source.concurrency, thread_name_prefix="sync-fetch") as pool:
+            try:
+                for window in _windows(connector.entries(), FETCH_WINDOW):
+                    fetching = []
+                    for entry in window:
+                        if entry.item_id in seen:  # listed twice (a sitemap may)
+                            continue
+                        seen.add(entry.item_id)
+                        previous = indexed.get(entry.item_id)
+                        version = f"{entry.version}#{settings_digest}" if entry.version else None
+                        if previous is not None and version and previous.version == version:
+                            report.unchanged += 1
+                            progress("advance", 1)
+                            continue
+                        validator = (
+                            previous.validator if previous and previous.content_hash else None
+                        )
+                        fetching.append(
+                            (entry, previous, version, pool.submit(entry.fetch, validator))
+                        )
+                    for entry, previous, version, future in fetching:
+                        try:
+                            got = future.result()
+                            if isinstance(got, NotModified):
+                                report.unchanged += 1
+                                progress("advance", 1)
+                                continue
+                            got.version = version
+                            if previous is not None and previous.content_hash == got.content_hash:
+                                report.unchanged += 1
+                                progress("advance", 1)
+                                continue
+                            chunks = self.chunker.chunk(got)
+                        except Exception as error:  # one bad item never stops the sync
+                            report.fail(entry.item_id, _describe(error))
+                            failed.add(entry.item_id)
+                            progress("advance", 1)
+                            continue
+                        batch.append(_Pending(got, chunks, is_new=previous is None))
+                        if sum(len(p.chunks) for p in batch) >= self.batch_chunks:
+                            stale += self._write(batch, indexed, report, progress)
+                            batch = []
+                            written += 1
+                            if written % PERSIST_EVERY_BATCHES == 0:
+                                persist(self.store)  # a crash resumes from here
+                complete = True
+            except Exception as error:  # the listing failed: keep what was written, delete nothing
+                report.fail(source.name, _describe(error))
+        stale += self._write(batch, indexed, report, progress)
+        if complete:
+            for item_id, held in indexed.items():
+                if item_id not in seen and item_id not in failed:
+                    stale += held.chunk_ids
+                    report.deleted += 1
+        if stale:
+            self.store.delete_documents(stale)
+            report.chunks_deleted = len(stale)
+
     def _write(
         self,
         batch: list[_Pending],
-        indexed: dict[str, tuple[str, list[str]]],
+        indexed: dict[str, _Indexed],
         report: SyncReport,
         progress: Callable[[str, int], None],
     ) -> list[str]:
@@ -196,27 +302,34 @@ class KnowledgeSync:
             else:
                 report.updated += 1
                 fresh = {chunk.id for chunk in pending.chunks}
-                stale += [i for i in indexed[pending.item.item_id][1] if i not in fresh]
+                stale += [i for i in indexed[pending.item.item_id].chunk_ids if i not in fresh]
         progress("advance", len(batch))
         return stale
 
-    def _indexed_items(self, source_name: str) -> dict[str, tuple[str, list[str]]]:
-        """item id → (content hash, chunk ids) of what the store holds for a source."""
-        indexed: dict[str, tuple[str, list[str]]] = {}
+    def _indexed_items(self, source_name: str) -> dict[str, _Indexed]:
+        """item id → its content hash, chunk ids, version and validator in the store."""
+        indexed: dict[str, _Indexed] = {}
         documents = self.store.filter_documents(
             {"field": "meta.source", "operator": "==", "value": source_name}
         )
         for document in documents:
-            item_id = document.meta.get("source_id")
+            meta = document.meta
+            item_id = meta.get("source_id")
             if not item_id:
                 continue
-            content_hash, chunk_ids = indexed.setdefault(
-                item_id, (document.meta.get("content_hash", ""), [])
+            held = indexed.setdefault(
+                item_id,
+                _Indexed(
+                    meta.get("content_hash", ""),
+                    [],
+                    meta.get("source_version"),
+                    meta.get("source_validator"),
+                ),
             )
-            chunk_ids.append(document.id)
-            if document.meta.get("content_hash") != content_hash:
+            held.chunk_ids.append(document.id)
+            if meta.get("content_hash") != held.content_hash:
                 # Chunks of two versions (an interrupted sync): force a re-index.
-                indexed[item_id] = ("", chunk_ids)
+                held.content_hash, held.version, held.validator = "", None, None
         return indexed
 
     def _record(self, report: SyncReport) -> None:
@@ -236,6 +349,12 @@ class KnowledgeSync:
                 )
         except Exception as error:  # the sync itself succeeded; losing its record is not fatal
             log.error("sync.record_failed", source=report.source, error=_describe(error))
+
+
+def _windows(entries: Iterator[Entry], size: int) -> Iterator[list[Entry]]:
+    iterator = iter(entries)
+    while window := list(islice(iterator, size)):
+        yield window
 
 
 def _describe(error: BaseException) -> str:

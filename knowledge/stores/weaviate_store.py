@@ -68,7 +68,9 @@ class ConnectingWeaviateDocumentStore(WeaviateDocumentStore):
         client = self.client
         with self._connecting:
             if self._collection is None:
-                self._collection = client.collections.get(self._collection_settings["class"])
+                collection = client.collections.get(self._collection_settings["class"])
+                _add_missing_properties(collection, self._collection_settings["properties"])
+                self._collection = collection
             return self._collection
 
     def interactive(self, work: Callable[[], T]) -> T:
@@ -118,3 +120,35 @@ class ConnectingWeaviateDocumentStore(WeaviateDocumentStore):
             except Exception as error:  # closing a broken client may fail too
                 log.debug("weaviate.close_failed", error=type(error).__name__)
         self._client, self._collection = None, None
+
+
+def _add_missing_properties(collection: Any, wanted: list[dict[str, Any]]) -> None:
+    """A collection created by an older release lacks the metadata fields added since
+    (e.g. source_version): add them, so new chunks keep them. Weaviate adds properties
+    to a live collection; existing objects simply have them unset."""
+    from weaviate.classes.config import DataType, Property, Tokenization
+
+    types = {
+        "text": DataType.TEXT,
+        "text[]": DataType.TEXT_ARRAY,
+        "date": DataType.DATE,
+        "int": DataType.INT,
+        "number": DataType.NUMBER,
+        "blob": DataType.BLOB,
+    }
+    try:
+        have = {prop.name for prop in collection.config.get().properties}
+        for field in wanted:
+            if field["name"] in have or field["name"].startswith("_"):
+                continue
+            tokenization = Tokenization.FIELD if field.get("tokenization") == "field" else None
+            collection.config.add_property(
+                Property(
+                    name=field["name"],
+                    data_type=types[field["dataType"][0]],
+                    tokenization=tokenization,
+                )
+            )
+            log.info("weaviate.property_added", property=field["name"])
+    except Exception as error:  # the store still works; new fields may be dropped
+        log.error("weaviate.schema_update_failed", error=f"{type(error).__name__}: {error}")

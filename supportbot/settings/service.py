@@ -16,6 +16,17 @@ from supportbot.settings.types import (
     LogFormat,
 )
 
+CONNECTOR_SETTINGS = frozenset(
+    {
+        "zendesk_email",
+        "zendesk_api_token",
+        "confluence_email",
+        "confluence_api_token",
+        "github_token",
+        "github_api_url",
+    }
+)
+
 
 class ServiceSettings(BaseSettings):
     # --- storage -------------------------------------------------------------------
@@ -123,6 +134,37 @@ class ServiceSettings(BaseSettings):
         description="On SIGTERM, how long in-flight answers may take to finish; the rest "
         "are left for the next process (keep it under the orchestrator's kill timeout).",
     )
+
+    # --- connectors (knowledge/connectors) ----------------------------------------
+    zendesk_email: str | None = Field(
+        default=None, description="A Zendesk agent's e-mail, with the API token (optional)."
+    )
+    zendesk_api_token: SecretStr | None = Field(
+        default=None, description="A Zendesk API token; without one, the public help centre."
+    )
+    confluence_email: str | None = Field(
+        default=None, description="Confluence Cloud: the account's e-mail, with the API token."
+    )
+    confluence_api_token: SecretStr | None = Field(
+        default=None,
+        description="Confluence Cloud: an API token (with the e-mail); Data Center: a "
+        "personal access token (alone).",
+    )
+    github_token: SecretStr | None = Field(
+        default=None, description="A GitHub token for `github` sources (private repos, limits)."
+    )
+    github_api_url: str | None = Field(
+        default=None, description="GitHub Enterprise's API URL (default https://api.github.com)."
+    )
+
+    def connector_secret(self, name: str) -> str | None:
+        """A connector's setting by name, secrets revealed (for its HTTP client only)."""
+        if name not in CONNECTOR_SETTINGS:
+            raise KeyError(name)
+        value = getattr(self, name, None)
+        if isinstance(value, SecretStr):
+            return value.get_secret_value()
+        return value if isinstance(value, str) else None
 
     # --- web chat ------------------------------------------------------------------
     web_api_key: SecretStr | None = Field(

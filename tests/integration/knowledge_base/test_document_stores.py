@@ -21,6 +21,7 @@ from knowledge.retrieval import RetrievalMode, build_retriever, retrieve
 from knowledge.sources import SAMPLE_SOURCES_FILE, load_sources
 from knowledge.stores import PersistentInMemoryDocumentStore, open_weaviate_store, persist
 from knowledge.stores.search_index import bm25_text
+from knowledge.stores.weaviate import WEAVIATE_PROPERTIES
 from knowledge.sync import KnowledgeSync
 from supportbot.settings import Settings
 from tests.support.app_server import free_port
@@ -285,3 +286,30 @@ def test_weaviate_connects_once_under_concurrency_and_after_a_failed_start() -> 
         assert late.count_documents() == 0
     finally:
         drop(late)
+
+
+@pytest.mark.weaviate
+@pytest.mark.skipif(not WEAVIATE_URL, reason="WEAVIATE_URL is not set: Weaviate cases skipped")
+def test_a_collection_from_an_older_release_gains_the_new_metadata_fields() -> None:
+    """A collection created before `source_version` existed: opening it adds the new
+    properties, so a connector's chunks keep their version (a re-sync then skips them)."""
+    name = fresh_collection("Older")
+    older = [
+        p for p in WEAVIATE_PROPERTIES if p["name"] not in ("source_version", "source_validator")
+    ]
+    first = open_weaviate_store(WEAVIATE_URL, collection=name)
+    first._collection_settings["properties"] = older  # as the older release created it
+    first.count_documents()
+    have = {p.name for p in first.collection.config.get().properties}
+    assert "source_version" not in have
+    first.client.close()
+
+    store = open_weaviate_store(WEAVIATE_URL, collection=name)
+    try:
+        store.write_documents(
+            [Document(content="Hold Reset for 10 seconds.", meta={"source_version": "sha:abc"})]
+        )
+        [document] = store.filter_documents()
+        assert document.meta["source_version"] == "sha:abc"
+    finally:
+        drop(store)

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import anyio
@@ -27,6 +29,13 @@ from tests.support.cli import supportbot
 
 TOKEN = "mcp-token-0123456789abcdef"
 RESET = "How do I factory reset the Nimbus Hub?"
+
+
+def run_async(session: Callable[[], Awaitable[None]]) -> None:
+    """Run the client on its own thread: the session's browser tests (Playwright's sync
+    API) keep an event loop running on the main thread, where asyncio.run refuses."""
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        thread.submit(anyio.run, session).result()
 
 
 def structured(result) -> dict:
@@ -85,7 +94,7 @@ def test_an_ai_tool_searches_asks_and_reads_resources_over_stdio(
             )
             assert {s["name"] for s in sources["sources"]} >= {"nimbus-manual", "nimbus-releases"}
 
-    anyio.run(session)
+    run_async(session)
     engine = create_db_engine(database)
     with Session(engine) as db:
         [exchange] = db.exec(select(Exchange)).all()
@@ -119,7 +128,7 @@ def test_the_http_transport_answers_only_with_the_token(http_server: str) -> Non
             assert len(found["passages"]) == 2
             assert any("pair" in p["text"].lower() for p in found["passages"])
 
-    anyio.run(session)
+    run_async(session)
     initialize = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {}}
     for headers in ({}, {"Authorization": "Bearer wrong-token-0123456789"}):
         refused = httpx.post(http_server, json=initialize, headers=headers, timeout=10)

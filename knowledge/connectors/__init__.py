@@ -1,0 +1,66 @@
+"""Connectors: sources that live in a service (a docs site's sitemap, a Zendesk Help
+Center, a GitHub repository), synced through the same incremental sync as files.
+
+A connector streams `Entry`s: an item id, the service's own cheap version of the item
+(its updated-at, a git blob sha, a sitemap lastmod: None when it has none), and a
+`fetch(validator)` that gets the item (the stored HTTP validator makes the request
+conditional: `NOT_MODIFIED` comes back instead of a body). Sync fetches only items whose
+version changed, so a re-sync of an unchanged source downloads no bodies, and it never
+holds more than a batch of bodies in memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Protocol
+
+from knowledge.sources import SourceItem, SourceSpec
+
+
+class NotModified:
+    """The item is as it was (HTTP 304)."""
+
+
+NOT_MODIFIED = NotModified()
+
+
+@dataclass
+class Entry:
+    item_id: str
+    version: str | None
+    fetch: Callable[[str | None], SourceItem | NotModified]
+
+
+class Connector(Protocol):
+    def entries(self) -> Iterator[Entry]:
+        """Every item of the source; raises SourceUnavailable when the listing fails."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class ConnectorSecrets(Protocol):
+    """What connectors read from settings (tokens never live in sources.yaml)."""
+
+    def connector_secret(self, name: str) -> str | None: ...
+
+
+def open_connector(source: SourceSpec, secrets: ConnectorSecrets | None = None) -> Connector:
+    if source.type == "sitemap":
+        from knowledge.connectors.sitemap import SitemapConnector
+
+        return SitemapConnector(source)
+    if source.type == "zendesk":
+        from knowledge.connectors.zendesk import ZendeskConnector
+
+        return ZendeskConnector(source, secrets)
+    if source.type == "confluence":
+        from knowledge.connectors.confluence import ConfluenceConnector
+
+        return ConfluenceConnector(source, secrets)
+    if source.type == "github":
+        from knowledge.connectors.github import GitHubConnector
+
+        return GitHubConnector(source, secrets)
+    raise ValueError(f"no connector for {source.type!r} sources")

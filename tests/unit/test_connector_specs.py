@@ -1,0 +1,62 @@
+"""Connector sources in sources.yaml: what each type needs, and the patterns it takes."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from pydantic import ValidationError
+
+from knowledge.connectors.http import retry_after
+from knowledge.connectors.sitemap import conditional_headers, validator_of
+from knowledge.sources import SourceSpec
+
+
+def test_each_connector_type_says_what_it_needs() -> None:
+    with pytest.raises(ValidationError, match="sitemap source needs `url`"):
+        SourceSpec(name="s", kind="manual", type="sitemap")
+    with pytest.raises(ValidationError, match="zendesk source needs `url`"):
+        SourceSpec(name="z", kind="manual", type="zendesk")
+    with pytest.raises(ValidationError, match="needs `repo`"):
+        SourceSpec(name="g", kind="manual", type="github")
+    with pytest.raises(ValidationError, match="bad pattern"):
+        SourceSpec(
+            name="s", kind="manual", type="sitemap", url="https://x.example/s.xml", include=["("]
+        )
+
+
+def test_include_and_exclude_patterns_filter_locations() -> None:
+    spec = SourceSpec(
+        name="s",
+        kind="manual",
+        type="sitemap",
+        url="https://docs.example.com/sitemap.xml",
+        include=[r"/docs/"],
+        exclude=[r"/docs/old/"],
+    )
+    assert spec.wanted("https://docs.example.com/docs/reset")
+    assert not spec.wanted("https://docs.example.com/docs/old/reset")
+    assert not spec.wanted("https://docs.example.com/blog/post")
+
+
+def test_validators_round_trip_into_conditional_requests() -> None:
+    assert validator_of(httpx.Headers({"ETag": '"abc"'})) == 'etag:"abc"'
+    modified = "Wed, 21 Oct 2026 07:28:00 GMT"
+    assert validator_of(httpx.Headers({"Last-Modified": modified})) == f"modified:{modified}"
+    assert validator_of(httpx.Headers({})) is None
+    assert conditional_headers('etag:"abc"') == {"If-None-Match": '"abc"'}
+    assert conditional_headers(f"modified:{modified}") == {"If-Modified-Since": modified}
+    assert conditional_headers(None) == {}
+
+
+def test_retry_after_reads_seconds_dates_and_githubs_reset() -> None:
+    request = httpx.Request("GET", "https://api.example.com")
+    assert retry_after(httpx.Response(429, headers={"Retry-After": "7"}, request=request), 1) == 7
+    assert retry_after(httpx.Response(429, request=request), 1.5) == 1.5
+    past = httpx.Response(
+        429, headers={"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"}, request=request
+    )
+    assert retry_after(past, 1) == 0
+    assert (
+        retry_after(httpx.Response(403, headers={"x-ratelimit-reset": "1"}, request=request), 9)
+        == 0
+    )
