@@ -183,16 +183,8 @@ class KnowledgeSync:
                 batch = []
         stale_chunk_ids += self._write(batch, indexed, report, progress)
 
-        failed_ids = {f.item_id for f in listing.failures}
-        listed_ids = {item.item_id for item in listing.items}
-        for item_id, held in indexed.items():
-            if item_id not in listed_ids and item_id not in failed_ids:
-                stale_chunk_ids += held.chunk_ids
-                report.deleted += 1
-        # Deletions come last: the new state is already written.
-        if stale_chunk_ids:
-            self.store.delete_documents(stale_chunk_ids)
-            report.chunks_deleted = len(stale_chunk_ids)
+        kept = {f.item_id for f in listing.failures} | {item.item_id for item in listing.items}
+        self._delete(report, stale_chunk_ids, indexed, kept)
 
     def _sync_entries(
         self,
@@ -265,11 +257,23 @@ class KnowledgeSync:
             except Exception as error:  # the listing failed: keep what was written, delete nothing
                 report.fail(source.name, _describe(error))
         stale += self._write(batch, indexed, report, progress)
-        if complete:
-            for item_id, held in indexed.items():
-                if item_id not in seen and item_id not in failed:
-                    stale += held.chunk_ids
-                    report.deleted += 1
+        # After a partial listing, nothing counts as vanished.
+        self._delete(report, stale, indexed, (seen | failed) if complete else set(indexed))
+
+    def _delete(
+        self,
+        report: SyncReport,
+        stale: list[str],
+        indexed: dict[str, _Indexed],
+        kept: set[str],
+    ) -> None:
+        """Delete replaced chunks and those of items not `kept` (listed or failed).
+        Deletions come last: the new state is already written."""
+        stale = list(stale)
+        for item_id, held in indexed.items():
+            if item_id not in kept:
+                stale += held.chunk_ids
+                report.deleted += 1
         if stale:
             self.store.delete_documents(stale)
             report.chunks_deleted = len(stale)

@@ -4,17 +4,10 @@ and signed in: no serious or critical violations. (The widget: test_widget.py.)"
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
 import pytest
+from fastapi import FastAPI
 
-from bot.server import create_app
-from supportbot.db import session_scope
-from supportbot.models import QAPair
-from supportbot.settings import Settings
-from tests.e2e.conftest import VIEWPORTS, Served, serious_violations
-from tests.support.app_server import serve
+from tests.e2e.conftest import REVIEW_TOKEN, VIEWPORTS, Served, serious_violations
 
 
 @pytest.mark.parametrize(("viewport", "theme"), [("desktop", "light"), ("phone", "dark")])
@@ -36,25 +29,15 @@ def test_the_chat_page_has_no_serious_violations(
 
 
 def test_the_review_page_has_no_serious_violations(
-    browser, sample_knowledge: Path, tmp_path: Path
+    browser, review_server: tuple[str, FastAPI]
 ) -> None:
-    data = tmp_path / "data"
-    shutil.copytree(sample_knowledge, data)
-    settings = Settings(
-        data_dir=data,
-        database_url=f"sqlite:///{tmp_path}/r.db",
-        review_tokens={"pat": "tok-1-0123456789abcdef"},
-    )
-    app = create_app(settings)
-    with serve(app) as url:
-        with session_scope(app.state.engine) as session:
-            session.add(QAPair(question="How do I pair a sensor?", answer="Press Pair."))
-        context = browser.new_context(viewport=VIEWPORTS["desktop"], bypass_csp=True)
-        page = context.new_page()
-        page.goto(f"{url}/review")
-        assert serious_violations(page) == []
-        page.locator("#token").fill("tok-1-0123456789abcdef")
-        page.get_by_role("button", name="Sign in").click()
-        page.locator(".pair").first.wait_for()
-        assert serious_violations(page) == []
-        context.close()
+    url, _app = review_server
+    context = browser.new_context(viewport=VIEWPORTS["desktop"], bypass_csp=True)
+    page = context.new_page()
+    page.goto(f"{url}/review")
+    assert serious_violations(page) == []
+    page.locator("#token").fill(REVIEW_TOKEN)
+    page.get_by_role("button", name="Sign in").click()
+    page.locator(".pair").first.wait_for()
+    assert serious_violations(page) == []
+    context.close()

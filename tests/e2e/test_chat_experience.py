@@ -30,6 +30,12 @@ def answered(page: Page):
     return answer
 
 
+def open_chat(browser, served: Served, viewport: str) -> Page:
+    page = browser.new_page(viewport=VIEWPORTS[viewport])
+    page.goto(served.url)
+    return page
+
+
 def open_history(page: Page, viewport: str) -> None:
     if viewport == "phone":
         page.get_by_role("button", name="Conversations").click()
@@ -40,8 +46,7 @@ def open_history(page: Page, viewport: str) -> None:
 def test_a_reload_keeps_the_conversation_and_the_list_switches_between_them(
     browser, served: Served, viewport: str, tmp_path: Path
 ) -> None:
-    page = browser.new_page(viewport=VIEWPORTS[viewport])
-    page.goto(served.url)
+    page = open_chat(browser, served, viewport)
     starters = page.get_by_role("region", name="Suggested questions").get_by_role("button")
     expect(starters).to_have_text(STARTERS["*"])  # shown on an empty conversation
     ask(page, RESET)
@@ -75,8 +80,7 @@ def test_a_reload_keeps_the_conversation_and_the_list_switches_between_them(
 def test_citations_link_to_their_source_and_preview_the_passage(
     browser, served: Served, viewport: str
 ) -> None:
-    page = browser.new_page(viewport=VIEWPORTS[viewport])
-    page.goto(served.url)
+    page = open_chat(browser, served, viewport)
     ask(page, RESET)
     answer = answered(page)
     cites = answer.locator("a.cite")
@@ -125,8 +129,7 @@ def test_copy_gives_the_markdown_or_the_plain_text(browser, served: Served, view
 def test_stop_ends_the_answer_on_the_server(browser, served: Served, viewport: str) -> None:
     served.llm.reply = lambda _r: " ".join(f"step{i}" for i in range(300))
     served.llm.token_delay_s = 0.05
-    page = browser.new_page(viewport=VIEWPORTS[viewport])
-    page.goto(served.url)
+    page = open_chat(browser, served, viewport)
     ask(page, RESET)
     streaming = page.locator(".message.bot.streaming")
     expect(streaming.locator(".text")).to_contain_text("step5", timeout=30_000)
@@ -160,8 +163,7 @@ def test_stop_ends_the_answer_on_the_server(browser, served: Served, viewport: s
 def test_a_failure_mid_answer_keeps_the_text_and_retry_answers(
     browser, served: Served, viewport: str
 ) -> None:
-    page = browser.new_page(viewport=VIEWPORTS[viewport])
-    page.goto(served.url)
+    page = open_chat(browser, served, viewport)
     broken = (
         'event: start\ndata: {"conversation_id": "web-' + "0" * 32 + '"}\n\n'
         'event: token\ndata: "Press and hold"\n\n'
@@ -188,8 +190,7 @@ def test_a_failure_mid_answer_keeps_the_text_and_retry_answers(
 def test_a_server_that_is_down_gets_a_friendly_message_and_an_automatic_retry(
     browser, served: Served, viewport: str
 ) -> None:
-    page = browser.new_page(viewport=VIEWPORTS[viewport])
-    page.goto(served.url)
+    page = open_chat(browser, served, viewport)
     page.route("**/api/**", lambda route: route.abort("connectionrefused"))
     page.route("**/healthz", lambda route: route.abort("connectionrefused"))
     ask(page, RESET)

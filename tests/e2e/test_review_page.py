@@ -2,84 +2,63 @@
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
 import pytest
+from fastapi import FastAPI
 from playwright.sync_api import expect
 from sqlmodel import Session, select
 
-from bot.server import create_app
-from supportbot.db import session_scope
 from supportbot.models import PairStatus, QAPair
-from supportbot.settings import Settings
-from tests.e2e.conftest import VIEWPORTS
-from tests.support.app_server import serve
+from tests.e2e.conftest import REVIEW_TOKEN, VIEWPORTS
 
 
 @pytest.mark.parametrize("viewport", ["desktop", "phone"])
 def test_a_lead_signs_in_edits_approves_and_signs_out(
-    browser, sample_knowledge: Path, tmp_path: Path, viewport: str
+    browser, review_server: tuple[str, FastAPI], viewport: str
 ) -> None:
-    data = tmp_path / "data"
-    shutil.copytree(sample_knowledge, data)
-    settings = Settings(
-        data_dir=data,
-        database_url=f"sqlite:///{tmp_path}/r.db",
-        review_tokens={"pat": "tok-1-0123456789abcdef"},
-    )
-    app = create_app(settings)
-    with serve(app) as url:
-        with session_scope(app.state.engine) as session:
-            session.add_all(
-                [
-                    QAPair(question="How do I pair a sensor?", answer="Press Pair."),
-                    QAPair(question="Weather?", answer="Sunny."),
-                ]
-            )
-        page = browser.new_page(viewport=VIEWPORTS[viewport])
-        page.goto(f"{url}/review")
-        page.locator("#token").fill("wrong")
-        page.keyboard.press("Enter")
-        page.locator("#signin-error").filter(has_text="Only support leads").wait_for()
-        page.locator("#token").fill("tok-1-0123456789abcdef")
-        page.get_by_role("button", name="Sign in").click()
-        page.locator("#who").filter(has_text="web:pat").wait_for()
-        # Signed in: the form and its old error are gone, sign-out is offered.
-        expect(page.locator("#signin")).to_be_hidden()
-        expect(page.locator("#signin-error")).to_be_hidden()
-        expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    url, app = review_server
+    page = browser.new_page(viewport=VIEWPORTS[viewport])
+    page.goto(f"{url}/review")
+    page.locator("#token").fill("wrong")
+    page.keyboard.press("Enter")
+    page.locator("#signin-error").filter(has_text="Only support leads").wait_for()
+    page.locator("#token").fill(REVIEW_TOKEN)
+    page.get_by_role("button", name="Sign in").click()
+    page.locator("#who").filter(has_text="web:pat").wait_for()
+    # Signed in: the form and its old error are gone, sign-out is offered.
+    expect(page.locator("#signin")).to_be_hidden()
+    expect(page.locator("#signin-error")).to_be_hidden()
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
 
-        first = page.locator(".pair").first
-        first.locator("textarea").nth(1).fill("Press and hold Pair for 3 seconds.")
-        first.get_by_role("button", name="Save edits").click()
-        page.locator("#status-line").filter(has_text="#1 saved").wait_for()
-        first.get_by_label("Select pair 1").check()
-        page.get_by_role("button", name="Approve selected").click()
-        page.locator("#status-line").filter(has_text="1 approved").wait_for()
+    first = page.locator(".pair").first
+    first.locator("textarea").nth(1).fill("Press and hold Pair for 3 seconds.")
+    first.get_by_role("button", name="Save edits").click()
+    page.locator("#status-line").filter(has_text="#1 saved").wait_for()
+    first.get_by_label("Select pair 1").check()
+    page.get_by_role("button", name="Approve selected").click()
+    page.locator("#status-line").filter(has_text="1 approved").wait_for()
 
-        page.locator("#status").select_option("all")
-        page.get_by_role("button", name="Filter").click()
-        approved = page.locator(".pair").first
-        approved.get_by_label("Test pair (never trained on)").check()
-        page.locator("#status-line").filter(has_text="#1 marked test").wait_for()
-        approved.locator("summary", has_text="History").click()
-        history = approved.locator(".history li")
-        history.filter(has_text="marked by web:pat").wait_for()
-        lines = history.all_inner_texts()
-        assert "edited by web:pat · changed answer" in lines[0]
-        assert "approved by web:pat" in lines[1]
-        assert "marked by web:pat · changed test" in lines[2]
+    page.locator("#status").select_option("all")
+    page.get_by_role("button", name="Filter").click()
+    approved = page.locator(".pair").first
+    approved.get_by_label("Test pair (never trained on)").check()
+    page.locator("#status-line").filter(has_text="#1 marked test").wait_for()
+    approved.locator("summary", has_text="History").click()
+    history = approved.locator(".history li")
+    history.filter(has_text="marked by web:pat").wait_for()
+    lines = history.all_inner_texts()
+    assert "edited by web:pat · changed answer" in lines[0]
+    assert "approved by web:pat" in lines[1]
+    assert "marked by web:pat · changed test" in lines[2]
 
-        page.get_by_role("button", name="Sign out").click()
-        expect(page.locator("#signin")).to_be_visible()
-        expect(page.locator("#work")).to_be_hidden()
-        expect(page.locator("#who")).to_have_text("")
-        expect(page.locator(".pair")).to_have_count(0)
-        page.reload()  # the token is forgotten, not only hidden
-        expect(page.locator("#signin")).to_be_visible()
-        expect(page.locator("#work")).to_be_hidden()
-        page.close()
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.locator("#signin")).to_be_visible()
+    expect(page.locator("#work")).to_be_hidden()
+    expect(page.locator("#who")).to_have_text("")
+    expect(page.locator(".pair")).to_have_count(0)
+    page.reload()  # the token is forgotten, not only hidden
+    expect(page.locator("#signin")).to_be_visible()
+    expect(page.locator("#work")).to_be_hidden()
+    page.close()
 
     with Session(app.state.engine) as session:
         pairs = session.exec(select(QAPair).order_by(QAPair.id)).all()

@@ -8,6 +8,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from haystack import Document
 from haystack.document_stores.types import DocumentStore
 
 from knowledge.stores import PersistentInMemoryDocumentStore, open_weaviate_store
@@ -62,3 +63,13 @@ STORES = [
 
 # Store kinds, for tests that build their own stores of each kind.
 STORE_KINDS = ["memory", pytest.param("weaviate", marks=WEAVIATE_MARKS)]
+
+
+def chunks_by_item(store: DocumentStore, source: str) -> dict[str, list[Document]]:
+    """A source's chunks in the store, by the item (`source_id`) they came from."""
+    found: dict[str, list[Document]] = {}
+    for document in store.filter_documents(
+        {"field": "meta.source", "operator": "==", "value": source}
+    ):
+        found.setdefault(document.meta["source_id"], []).append(document)
+    return found

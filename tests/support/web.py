@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -23,7 +24,10 @@ class Web:
 
     def stream(self, body: dict[str, Any]) -> list[tuple[str, Any]]:
         """POST /api/chat/stream; the events in order as (name, decoded data)."""
-        events = []
+        return list(self.events(body))
+
+    def events(self, body: dict[str, Any]) -> Iterator[tuple[str, Any]]:
+        """POST /api/chat/stream; each event as it arrives, as (name, decoded data)."""
         with httpx.stream("POST", f"{self.url}/api/chat/stream", json=body, timeout=30) as response:
             assert response.status_code == 200, response.read()
             assert response.headers["content-type"].startswith("text/event-stream")
@@ -32,8 +36,7 @@ class Web:
                 if line.startswith("event:"):
                     name = line.split(":", 1)[1].strip()
                 elif line.startswith("data:"):
-                    events.append((name, json.loads(line.split(":", 1)[1])))
-        return events
+                    yield name, json.loads(line.split(":", 1)[1])
 
     def exchanges(self) -> list[Exchange]:
         with Session(self.engine) as session:

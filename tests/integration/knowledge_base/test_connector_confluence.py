@@ -18,6 +18,7 @@ from knowledge.stores import open_document_store
 from knowledge.sync import KnowledgeSync
 from supportbot.settings import Settings
 from tests.support.service_fake import Reply, ServiceFake, service_fake
+from tests.support.stores import chunks_by_item
 
 
 class Space:
@@ -119,12 +120,7 @@ def source(space: Space) -> SourceSpec:
 
 
 def held(sync: KnowledgeSync) -> dict[str, list]:
-    found: dict[str, list] = {}
-    for document in sync.store.filter_documents(
-        {"field": "meta.source", "operator": "==", "value": "wiki"}
-    ):
-        found.setdefault(document.meta["source_id"], []).append(document)
-    return found
+    return chunks_by_item(sync.store, "wiki")
 
 
 def test_a_space_is_synced_with_its_page_tree_as_titles(space: Space, sync: KnowledgeSync) -> None:

@@ -20,6 +20,7 @@ from knowledge.stores import open_document_store
 from knowledge.sync import KnowledgeSync
 from supportbot.settings import Settings
 from tests.support.service_fake import Reply, ServiceFake, service_fake
+from tests.support.stores import chunks_by_item
 
 REPO = "nimbus/hub-docs"
 
@@ -169,12 +170,7 @@ def source(**extra: Any) -> SourceSpec:
 
 
 def held(sync: KnowledgeSync) -> dict[str, list]:
-    found: dict[str, list] = {}
-    for document in sync.store.filter_documents(
-        {"field": "meta.source", "operator": "==", "value": "gh"}
-    ):
-        found.setdefault(document.meta["source_id"], []).append(document)
-    return found
+    return chunks_by_item(sync.store, "gh")
 
 
 def test_docs_and_releases_are_synced_with_links_dates_and_kinds(

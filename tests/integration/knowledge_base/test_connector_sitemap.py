@@ -15,6 +15,7 @@ from knowledge.stores import open_document_store
 from knowledge.sync import KnowledgeSync
 from supportbot.settings import Settings
 from tests.support.service_fake import Reply, ServiceFake, service_fake
+from tests.support.stores import chunks_by_item
 
 ROBOTS = "User-agent: *\nDisallow: /internal/\n"
 
@@ -124,14 +125,10 @@ def source(site: Site) -> SourceSpec:
 
 def items(sync: KnowledgeSync) -> dict[str, str]:
     """item id → the text of its chunks."""
-    found: dict[str, str] = {}
-    for document in sync.store.filter_documents(
-        {"field": "meta.source", "operator": "==", "value": "docs-site"}
-    ):
-        found[document.meta["source_id"]] = found.get(document.meta["source_id"], "") + (
-            document.content or ""
-        )
-    return found
+    return {
+        item: "".join(d.content or "" for d in chunks)
+        for item, chunks in chunks_by_item(sync.store, "docs-site").items()
+    }
 
 
 def test_a_site_is_crawled_from_its_sitemap_honouring_robots_and_patterns(

@@ -16,6 +16,7 @@ from knowledge.stores import open_document_store
 from knowledge.sync import KnowledgeSync
 from supportbot.settings import Settings
 from tests.support.service_fake import Reply, ServiceFake, service_fake
+from tests.support.stores import chunks_by_item
 
 
 def article(number: int, title: str, body: str | None, **extra: Any) -> dict[str, Any]:
@@ -123,12 +124,7 @@ def source(help_center: HelpCenter) -> SourceSpec:
 
 
 def chunks(sync: KnowledgeSync) -> dict[str, list]:
-    found: dict[str, list] = {}
-    for document in sync.store.filter_documents(
-        {"field": "meta.source", "operator": "==", "value": "help"}
-    ):
-        found.setdefault(document.meta["source_id"], []).append(document)
-    return found
+    return chunks_by_item(sync.store, "help")
 
 
 def test_articles_are_synced_across_pages_with_their_section_and_category_as_tags(

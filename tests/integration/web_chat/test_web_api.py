@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -11,47 +10,13 @@ import httpx
 import jsonschema
 import pytest
 
-from bot.server import create_app
 from supportbot.models import Rating
 from supportbot.settings import Settings
-from tests.support.app_server import serve
-from tests.support.openai_fake import FakeOpenAI, fake_openai
+from tests.support.openai_fake import FakeOpenAI
 from tests.support.slack_harness import serve_slack_bot
 from tests.support.web import Web
 
 RESET = "How do I factory reset the Nimbus Hub?"
-
-
-@pytest.fixture
-def make_web(sample_knowledge: Path, tmp_path: Path):
-    def make(**overrides: Any):
-        values = {"data_dir": sample_knowledge, "database_url": f"sqlite:///{tmp_path}/web.db"}
-        app = create_app(Settings(**{**values, **overrides}))
-
-        class Served:
-            def __enter__(self) -> Web:
-                self.context = serve(app)
-                return Web(self.context.__enter__(), app.state.engine)
-
-            def __exit__(self, *exc: object) -> None:
-                self.context.__exit__(*exc)
-
-        return Served()
-
-    return make
-
-
-@pytest.fixture
-def web(make_web) -> Iterator[Web]:
-    with make_web() as served:
-        yield served
-
-
-@pytest.fixture
-def llm() -> Iterator[FakeOpenAI]:
-    with fake_openai() as server:
-        server.reply = lambda _r: "Hold the **Reset** button for 10 seconds [1]."
-        yield server
 
 
 def test_chat_answers_current_procedure_first_and_stores_a_web_exchange(web: Web) -> None:

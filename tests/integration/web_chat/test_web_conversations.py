@@ -4,54 +4,21 @@ and the page's theming and language parameters."""
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 from sqlmodel import Session, select
 
-from bot.server import create_app
 from supportbot.models import QuestionRecord, QuestionState
-from supportbot.settings import Settings
-from tests.support.app_server import serve
-from tests.support.openai_fake import FakeOpenAI, fake_openai, message_text
+from tests.support.openai_fake import FakeOpenAI, message_text
 from tests.support.web import Web
 
 RESET = "How do I factory reset the Nimbus Hub?"
 PAIR = "How do I pair a sensor with the Nimbus Hub?"
 LONG_ANSWER = " ".join(f"word{i}" for i in range(200)) + " [1]."
-
-
-@pytest.fixture
-def make_web(sample_knowledge: Path, tmp_path: Path):
-    def make(**overrides: Any):
-        values = {"data_dir": sample_knowledge, "database_url": f"sqlite:///{tmp_path}/web.db"}
-        app = create_app(Settings(**{**values, **overrides}))
-
-        class Served:
-            def __enter__(self) -> Web:
-                self.context = serve(app)
-                return Web(self.context.__enter__(), app.state.engine)
-
-            def __exit__(self, *exc: object) -> None:
-                self.context.__exit__(*exc)
-
-        return Served()
-
-    return make
-
-
-@pytest.fixture
-def llm() -> Iterator[FakeOpenAI]:
-    with fake_openai() as server:
-        server.reply = lambda _r: "Hold the **Reset** button for 10 seconds [1]."
-        yield server
 
 
 def get(web: Web, path: str) -> httpx.Response:
@@ -139,14 +106,8 @@ def test_stop_ends_generation_on_the_model_server_and_keeps_the_partial_answer(
 
 
 def read_stream(web: Web, body: dict[str, Any], events: list[tuple[str, Any]]) -> None:
-    """POST /api/chat/stream, appending each event to `events` as it arrives."""
-    with httpx.stream("POST", f"{web.url}/api/chat/stream", json=body, timeout=30) as response:
-        name = None
-        for line in response.iter_lines():
-            if line.startswith("event:"):
-                name = line.split(":", 1)[1].strip()
-            elif line.startswith("data:"):
-                events.append((name, json.loads(line.split(":", 1)[1])))
+    """Append the stream's events to `events` as they arrive."""
+    events.extend(web.events(body))
 
 
 def test_answers_are_asked_in_the_visitors_language(make_web, llm: FakeOpenAI) -> None:
