@@ -257,3 +257,11 @@ class ExchangeLog:
             return False
         log.info("exchange.escalated", exchange_id=exchange_id)
         return True
+
+    def set_ticket(self, exchange_id: int, reference: str, url: str | None) -> None:
+        """Keep the hand-off's ticket on the exchange."""
+        with session_scope(self.engine) as session:
+            exchange = session.get(Exchange, exchange_id)
+            if exchange is not None:
+                exchange.ticket_ref = reference[:255]
+                exchange.ticket_url = url[:1024] if url else None

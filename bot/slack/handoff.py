@@ -10,6 +10,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.exchange_log import ExchangeLog
 from bot.slack.outbound import intended
+from bot.tickets import configured_ticketing, open_handoff_ticket, shown_reference
 from supportbot.settings import Settings
 
 log = structlog.stdlib.get_logger(__name__)
@@ -32,6 +33,7 @@ class HandOff:
         self.channel = settings.slack_escalation_channel
         self.usergroup = settings.slack_lead_usergroup
         self.exchanges = exchanges
+        self.ticketing = configured_ticketing(settings)
 
     async def __call__(
         self, client: AsyncWebClient, exchange_id: int, requested_by: str | None
@@ -51,7 +53,12 @@ class HandOff:
             else "I couldn't answer from the docs"
         )
         ping = intended(f"<!subteam^{self.usergroup}>") + " " if self.usergroup else ""
+        opened = await open_handoff_ticket(self.ticketing, self.exchanges, exchange, link=link)
+        ticket = shown_reference(opened)
+        told = f"{TOLD_ASKER} Ticket {ticket}." if ticket else TOLD_ASKER
         extra = f"<{link}|Open the thread>" if link else None
+        if ticket:
+            extra = f"{extra} · ticket {ticket}" if extra else f"Ticket {ticket}"
         summary = handoff_text(
             self.usergroup, f"{asker} needs help ({why})", exchange.question, extra
         )
@@ -59,12 +66,12 @@ class HandOff:
             if self.channel:
                 await client.chat_postMessage(channel=self.channel, text=summary)
                 await client.chat_postMessage(
-                    channel=exchange.channel_id, thread_ts=thread_ts, text=TOLD_ASKER
+                    channel=exchange.channel_id, thread_ts=thread_ts, text=told
                 )
             else:
                 # No escalation channel: ask in the thread itself, pinging the leads
                 # when a group is configured.
-                text = f"{ping}{TOLD_ASKER}" if ping else TOLD_ASKER
+                text = f"{ping}{told}" if ping else told
                 await client.chat_postMessage(
                     channel=exchange.channel_id, thread_ts=thread_ts, text=text
                 )

@@ -25,6 +25,7 @@ from bot.delivery import Delivery
 from bot.exchange_log import ExchangeLog
 from bot.scoping import Scoper
 from bot.slack.handoff import handoff_text
+from bot.tickets import configured_ticketing, open_handoff_ticket, shown_reference
 from bot.web.guard import Guard
 from bot.web.i18n import ANSWER_LANGUAGES, primary
 from bot.web.markdown import render_html
@@ -74,6 +75,7 @@ def build_api(
     ledger = delivery.ledger
     background: set[asyncio.Task[object]] = set()
     suggestions = Suggestions(settings, exchanges)
+    ticketing = configured_ticketing(settings)
     # The answer each conversation is streaming now, so the asker can stop it.
     streaming: dict[str, AnswerStream] = {}
 
@@ -421,17 +423,21 @@ def build_api(
                 status="already_escalated", message="The support team has already been asked."
             )
         notified = await _notify_team(settings, slack, exchange.question, request.contact)
+        opened = await open_handoff_ticket(ticketing, exchanges, exchange, request.contact)
+        ticket = shown_reference(opened)
         # Queued either way: leads see hand-offs on the review page and in the report.
         if request.contact:
             message = f"The support team has your question and will reply to {request.contact}."
-        elif notified:
+        elif notified or opened:
             message = "The support team has been told and will follow up in this chat."
         else:
             message = (
                 "Your question is queued for the support team. Leave an e-mail address "
                 "so they can reach you."
             )
-        return StatusResponse(status="escalated", message=message)
+        if ticket:
+            message += f" Your ticket: {ticket}."
+        return StatusResponse(status="escalated", message=message, ticket=ticket)
 
     return router, pool
 

@@ -99,6 +99,8 @@ class HandoffOut(BaseModel):
     question: str
     contact: str | None
     conversation_id: str | None
+    ticket: str | None = None
+    ticket_url: str | None = None
 
     @classmethod
     def of(cls, exchange: Exchange) -> HandoffOut:
@@ -109,6 +111,8 @@ class HandoffOut(BaseModel):
             question=exchange.question,
             contact=exchange.contact,
             conversation_id=exchange.conversation_id,
+            ticket=exchange.ticket_ref,
+            ticket_url=exchange.ticket_url,
         )
 
 

@@ -195,3 +195,6 @@ class Prepared:
 class StatusResponse(BaseModel):
     status: str
     message: str
+    ticket: str | None = Field(
+        default=None, description="A hand-off's ticket reference, when one was opened."
+    )

@@ -68,6 +68,12 @@ class Exchange(SQLModel, table=True):
     contact: str | None = Field(
         default=None, max_length=255, description="how a web visitor asked to be reached"
     )
+    ticket_ref: str | None = Field(
+        default=None, max_length=255, description="the hand-off's ticket (#35436, SUP-12…)"
+    )
+    ticket_url: str | None = Field(
+        default=None, max_length=1024, description="where the team opens that ticket"
+    )
     created_at: datetime = timestamp(index=True)
     scrubbed_at: datetime | None = Field(
         default=None, sa_type=UTCDateTime, description="when retention scrubbed its raw text"

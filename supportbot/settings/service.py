@@ -166,6 +166,37 @@ class ServiceSettings(BaseSettings):
             return value.get_secret_value()
         return value if isinstance(value, str) else None
 
+    # --- ticket hand-off (bot/tickets.py) -------------------------------------------
+    handoff_ticket: Literal["none", "zendesk", "jira", "linear", "email"] = Field(
+        default="none",
+        description="Where a web visitor's request for a person also opens a ticket, with "
+        "the conversation, the sources shown and the contact.",
+    )
+    zendesk_url: str | None = Field(
+        default=None, description="Zendesk Support, for tickets: https://SUBDOMAIN.zendesk.com."
+    )
+    jira_url: str | None = Field(default=None, description="Jira: https://SITE.atlassian.net.")
+    jira_email: str | None = Field(default=None, description="Jira: the account's e-mail.")
+    jira_api_token: SecretStr | None = Field(default=None, description="Jira: an API token.")
+    jira_project: str | None = Field(default=None, description="Jira: the project key.")
+    jira_issue_type: str = Field(default="Task", description="Jira: the issue type's name.")
+    linear_api_key: SecretStr | None = Field(default=None, description="Linear: an API key.")
+    linear_team_id: str | None = Field(default=None, description="Linear: the team's id.")
+    linear_api_url: str = Field(
+        default="https://api.linear.app/graphql", description="Linear's GraphQL endpoint."
+    )
+    smtp_host: str | None = Field(default=None, description="E-mail hand-off: the SMTP server.")
+    smtp_port: int = Field(default=587, ge=1, le=65535, description="The SMTP port.")
+    smtp_starttls: bool = Field(default=True, description="Upgrade to TLS with STARTTLS.")
+    smtp_username: str | None = Field(default=None, description="SMTP login (optional).")
+    smtp_password: SecretStr | None = Field(default=None, description="SMTP password.")
+    handoff_email_to: str | None = Field(
+        default=None, description="E-mail hand-off: the support team's address."
+    )
+    handoff_email_from: str | None = Field(
+        default=None, description="E-mail hand-off: the sender address."
+    )
+
     # --- web chat ------------------------------------------------------------------
     web_api_key: SecretStr | None = Field(
         default=None,

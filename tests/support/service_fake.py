@@ -31,12 +31,21 @@ class ServiceFake:
         self.routes: dict[str, Route] = {}  # by path without the query
         self.failures: dict[str, list[Reply]] = {}  # served first, in order
         self.requests: list[tuple[str, dict[str, str]]] = []
+        self.posted: list[tuple[str, dict[str, str], bytes]] = []  # path, headers, body
         self._lock = threading.Lock()
         self.url = ""
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length)
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                with fake._lock:
+                    fake.posted.append((self.path, headers, body))
+                self.do_GET()
 
             def do_GET(self) -> None:
                 headers = {k.lower(): v for k, v in self.headers.items()}

@@ -71,6 +71,20 @@
     const question = document.createElement("p");
     question.textContent = request.question;
     item.append(head, question);
+    if (request.ticket) {
+      const ticket = document.createElement("p");
+      ticket.className = "meta";
+      const safe = request.ticket_url && /^https?:\/\//.test(request.ticket_url);
+      const target = document.createElement(safe ? "a" : "span");
+      if (safe) {
+        target.href = request.ticket_url;
+        target.target = "_blank";
+        target.rel = "noopener";
+      }
+      target.textContent = `Ticket ${request.ticket}`;
+      ticket.append(target);
+      item.append(ticket);
+    }
     return item;
   }
 
