@@ -19,6 +19,7 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 from time import struct_time
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import feedparser
 import yaml
@@ -402,6 +403,16 @@ def page_metadata(stream: ByteStream) -> tuple[str | None, datetime | None]:
     return title, modified
 
 
+def page_mime(content_type: str | None, url: str) -> str:
+    """A fetched page's type: its Content-Type when we convert it, else its URL's
+    extension, else HTML."""
+    mime = (content_type or "").split(";")[0].strip()
+    if mime in SUPPORTED_EXTENSIONS.values():
+        return mime
+    guessed, _ = mimetypes.guess_type(urlsplit(url).path)
+    return guessed if guessed in SUPPORTED_EXTENSIONS.values() else "text/html"
+
+
 def _list_web(source: SourceSpec, fetcher: LinkContentFetcher) -> Listing:
     listing = Listing()
     for url in source.urls:
@@ -411,10 +422,7 @@ def _list_web(source: SourceSpec, fetcher: LinkContentFetcher) -> Listing:
         except Exception as error:
             listing.failures.append(ItemFailure(item_id, f"cannot fetch page: {error}"))
             continue
-        mime = (stream.mime_type or "").split(";")[0].strip()
-        if mime not in SUPPORTED_EXTENSIONS.values():
-            guessed, _ = mimetypes.guess_type(url)
-            mime = guessed if guessed in SUPPORTED_EXTENSIONS.values() else "text/html"
+        mime = page_mime(stream.mime_type, url)
         stream = dataclasses.replace(stream, mime_type=mime)
         title, published = page_metadata(stream) if mime == "text/html" else (None, None)
         listing.items.append(

@@ -13,9 +13,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from html import escape
 from typing import Protocol
 
 from knowledge.sources import SourceItem, SourceSpec
+
+
+def titled_page(title: str, fragment: str) -> str:
+    """An article body (an HTML fragment) as a page with its title: the HTML converter
+    reads it like any help-centre page (it skips fragments too short to be a page)."""
+    return (
+        f"<html><head><title>{escape(title)}</title></head><body><article>"
+        f"<h1>{escape(title)}</h1>{fragment}</article></body></html>"
+    )
 
 
 class NotModified:

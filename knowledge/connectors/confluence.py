@@ -13,13 +13,12 @@ the connectors' HTTP client, which honours Retry-After the same way everywhere.)
 from __future__ import annotations
 
 from collections.abc import Iterator
-from html import escape
 from typing import Any
 from urllib.parse import urlencode, urljoin
 
 from haystack.dataclasses import ByteStream
 
-from knowledge.connectors import ConnectorSecrets, Entry, NotModified
+from knowledge.connectors import ConnectorSecrets, Entry, NotModified, titled_page
 from knowledge.connectors.http import HttpError, PoliteClient
 from knowledge.sources import SourceItem, SourceSpec, SourceUnavailable
 
@@ -107,10 +106,7 @@ class ConfluenceConnector:
         if storage is None:
             raise ValueError("the page has no storage-format body")
         title = full.get("title") or page.get("title") or ""
-        html = (
-            f"<html><head><title>{escape(title)}</title></head><body><article>"
-            f"<h1>{escape(title)}</h1>{storage}</article></body></html>"
-        )
+        html = titled_page(title, storage)
         version = (full.get("version") or {}).get("number")
         return SourceItem(
             source=self.source,

@@ -6,9 +6,7 @@ unchanged site downloads no page bodies."""
 
 from __future__ import annotations
 
-import dataclasses
 import gzip
-import mimetypes
 import threading
 import time
 from collections.abc import Iterator
@@ -23,11 +21,11 @@ from lxml import etree
 from knowledge.connectors import NOT_MODIFIED, Entry, NotModified
 from knowledge.connectors.http import USER_AGENT, HttpError, PoliteClient
 from knowledge.sources import (
-    SUPPORTED_EXTENSIONS,
     SourceItem,
     SourceSpec,
     SourceUnavailable,
     page_metadata,
+    page_mime,
 )
 
 MAX_SITEMAP_DEPTH = 3
@@ -155,16 +153,12 @@ class SitemapConnector:
         if response.status_code == 304:
             return NOT_MODIFIED
         self.bodies += 1
-        mime = response.headers.get("content-type", "").split(";")[0].strip()
-        if mime not in SUPPORTED_EXTENSIONS.values():
-            guessed, _ = mimetypes.guess_type(urlsplit(url).path)
-            mime = guessed if guessed in SUPPORTED_EXTENSIONS.values() else "text/html"
+        mime = page_mime(response.headers.get("content-type"), url)
         stream = ByteStream(
             data=response.content,
             mime_type=mime,
             meta={"url": url, "headers": dict(response.headers)},
         )
-        stream = dataclasses.replace(stream, mime_type=mime)
         title, published = page_metadata(stream) if mime == "text/html" else (None, None)
         return SourceItem(
             source=self.source,

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
-from html import escape
 from typing import Any
 
 from haystack.dataclasses import ByteStream
 
-from knowledge.connectors import ConnectorSecrets, Entry, NotModified
+from knowledge.connectors import ConnectorSecrets, Entry, NotModified, titled_page
 from knowledge.connectors.http import HttpError, PoliteClient
 from knowledge.sources import SourceItem, SourceSpec, SourceUnavailable
 
@@ -81,12 +80,7 @@ class ZendeskConnector:
             raise ValueError("the article has no body")
         updated = _date(article.get("updated_at"))
         title = article.get("title") or article.get("name") or ""
-        # The body is a fragment; as a page with its title, the HTML converter reads it
-        # like any help-centre article (it skips fragments too short to be a page).
-        page = (
-            f"<html><head><title>{escape(title)}</title></head><body><article>"
-            f"<h1>{escape(title)}</h1>{body}</article></body></html>"
-        )
+        page = titled_page(title, body)
         return SourceItem(
             source=self.source,
             item_id=f"{self.source.name}:{article['id']}",
