@@ -53,7 +53,7 @@ class SourceSpec(BaseModel):
 
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=100)
     kind: SourceKind
-    type: Literal["folder", "feed", "web", "sitemap", "zendesk", "confluence", "github"]
+    type: Literal["folder", "feed", "web", "sitemap", "crawl", "zendesk", "confluence", "github"]
     path: Path | None = None
     url: str | None = None
     urls: list[str] = Field(default_factory=list)
@@ -75,6 +75,9 @@ class SourceSpec(BaseModel):
         default_factory=list, description="Regular expressions; matching URLs/paths skipped."
     )
     max_pages: int | None = Field(default=None, ge=1, description="At most this many items.")
+    max_depth: int = Field(
+        default=5, ge=0, le=50, description="Crawl: links followed from the start pages."
+    )
     concurrency: int = Field(default=4, ge=1, le=16, description="Parallel requests.")
     locale: str = Field(default="en-us", description="Zendesk Help Center locale.")
     space: str | None = Field(default=None, description="Confluence space key.")
@@ -103,6 +106,10 @@ class SourceSpec(BaseModel):
             raise ValueError("a web source needs `urls`")
         if self.type in ("sitemap", "zendesk") and not self.url:
             raise ValueError(f"a {self.type} source needs `url`")
+        if self.type == "crawl" and not (self.url or self.urls):
+            raise ValueError("a crawl source needs `url` (the start page) or `urls`")
+        if self.type == "crawl" and len({urlsplit(u).netloc for u in self.start_urls}) > 1:
+            raise ValueError("a crawl source's start pages must be on one host")
         if self.type == "confluence" and not (self.url and self.space):
             raise ValueError("a confluence source needs `url` and `space`")
         if self.type == "github" and not self.repo:
@@ -113,6 +120,11 @@ class SourceSpec(BaseModel):
             except re.error as error:
                 raise ValueError(f"bad pattern {pattern!r}: {error}") from None
         return self
+
+    @property
+    def start_urls(self) -> list[str]:
+        """A crawl's start pages."""
+        return ([self.url] if self.url else []) + list(self.urls)
 
     def wanted(self, location: str) -> bool:
         """Whether include/exclude let a URL or path through."""
@@ -254,7 +266,7 @@ class SourceUnavailable(RuntimeError):
     """The source as a whole cannot be listed (missing folder, dead feed)."""
 
 
-CONNECTOR_TYPES = ("sitemap", "zendesk", "confluence", "github")
+CONNECTOR_TYPES = ("sitemap", "crawl", "zendesk", "confluence", "github")
 
 
 def list_items(source: SourceSpec, fetcher: LinkContentFetcher | None = None) -> Listing:

@@ -15,7 +15,6 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from itertools import islice
 
 import structlog
 from haystack import Document
@@ -23,7 +22,7 @@ from haystack.components.fetchers import LinkContentFetcher
 from haystack.document_stores.types import DocumentStore
 from sqlalchemy.engine import Engine
 
-from knowledge.connectors import Connector, Entry, NotModified, open_connector
+from knowledge.connectors import Connector, Entry, Flush, Gone, NotModified, open_connector
 from knowledge.indexing import Chunker, build_embedding_pipeline
 from knowledge.sources import (
     CONNECTOR_TYPES,
@@ -235,6 +234,10 @@ class KnowledgeSync:
                                 report.unchanged += 1
                                 progress("advance", 1)
                                 continue
+                            if isinstance(got, Gone):  # not an item after all: drop what was held
+                                seen.discard(entry.item_id)
+                                progress("advance", 1)
+                                continue
                             got.version = version
                             if previous is not None and previous.content_hash == got.content_hash:
                                 report.unchanged += 1
@@ -355,9 +358,21 @@ class KnowledgeSync:
             log.error("sync.record_failed", source=report.source, error=_describe(error))
 
 
-def _windows(entries: Iterator[Entry], size: int) -> Iterator[list[Entry]]:
-    iterator = iter(entries)
-    while window := list(islice(iterator, size)):
+def _windows(entries: Iterator[Entry | Flush], size: int) -> Iterator[list[Entry]]:
+    """Entries `size` at a time; a FLUSH ends a window early (a crawler lists its next
+    pages only once the ones before are fetched)."""
+    window: list[Entry] = []
+    for entry in entries:
+        if isinstance(entry, Flush):
+            if window:
+                yield window
+                window = []
+            continue
+        window.append(entry)
+        if len(window) == size:
+            yield window
+            window = []
+    if window:
         yield window
 
 

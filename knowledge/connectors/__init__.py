@@ -1,12 +1,14 @@
-"""Connectors: sources that live in a service (a docs site's sitemap, a Zendesk Help
-Center, a GitHub repository), synced through the same incremental sync as files.
+"""Connectors: sources that live in a service (a docs site's sitemap or its links, a
+Zendesk Help Center, a GitHub repository), synced through the same incremental sync as
+files.
 
 A connector streams `Entry`s: an item id, the service's own cheap version of the item
 (its updated-at, a git blob sha, a sitemap lastmod: None when it has none), and a
 `fetch(validator)` that gets the item (the stored HTTP validator makes the request
 conditional: `NOT_MODIFIED` comes back instead of a body). Sync fetches only items whose
 version changed, so a re-sync of an unchanged source downloads no bodies, and it never
-holds more than a batch of bodies in memory.
+holds more than a batch of bodies in memory. A crawler lists pages it finds in the
+pages just fetched: it yields `FLUSH` to have those fetched before it lists more.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from html import escape
+from pathlib import Path
 from typing import Protocol
 
 from knowledge.sources import SourceItem, SourceSpec
@@ -35,15 +38,30 @@ class NotModified:
 NOT_MODIFIED = NotModified()
 
 
+class Gone:
+    """The item turned out not to be one (a 404 link, a `noindex` page, a file type we
+    do not read): nothing is indexed, and what the store held of it is deleted."""
+
+
+GONE = Gone()
+
+
+class Flush:
+    """A listing's marker: fetch the entries listed so far before listing more."""
+
+
+FLUSH = Flush()
+
+
 @dataclass
 class Entry:
     item_id: str
     version: str | None
-    fetch: Callable[[str | None], SourceItem | NotModified]
+    fetch: Callable[[str | None], SourceItem | NotModified | Gone]
 
 
 class Connector(Protocol):
-    def entries(self) -> Iterator[Entry]:
+    def entries(self) -> Iterator[Entry | Flush]:
         """Every item of the source; raises SourceUnavailable when the listing fails."""
         ...
 
@@ -51,9 +69,13 @@ class Connector(Protocol):
 
 
 class ConnectorSecrets(Protocol):
-    """What connectors read from settings (tokens never live in sources.yaml)."""
+    """What connectors read from settings (tokens never live in sources.yaml), and where
+    a connector may keep state between syncs (a crawler's links)."""
 
     def connector_secret(self, name: str) -> str | None: ...
+
+    @property
+    def resolved_data_dir(self) -> Path: ...
 
 
 def open_connector(source: SourceSpec, secrets: ConnectorSecrets | None = None) -> Connector:
@@ -61,6 +83,11 @@ def open_connector(source: SourceSpec, secrets: ConnectorSecrets | None = None) 
         from knowledge.connectors.sitemap import SitemapConnector
 
         return SitemapConnector(source)
+    if source.type == "crawl":
+        from knowledge.connectors.crawl import CrawlConnector
+
+        state = secrets.resolved_data_dir / "crawl" if secrets is not None else None
+        return CrawlConnector(source, state)
     if source.type == "zendesk":
         from knowledge.connectors.zendesk import ZendeskConnector
 

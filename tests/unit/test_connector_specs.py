@@ -6,8 +6,9 @@ import httpx
 import pytest
 from pydantic import ValidationError
 
+from knowledge.connectors.crawl import normalized, read_links, readable_link
 from knowledge.connectors.http import retry_after
-from knowledge.connectors.sitemap import conditional_headers, validator_of
+from knowledge.connectors.site import conditional_headers, validator_of
 from knowledge.sources import SourceSpec
 
 
@@ -60,3 +61,34 @@ def test_retry_after_reads_seconds_dates_and_githubs_reset() -> None:
         retry_after(httpx.Response(403, headers={"x-ratelimit-reset": "1"}, request=request), 9)
         == 0
     )
+
+
+def test_a_crawl_needs_start_pages_on_one_host() -> None:
+    with pytest.raises(ValidationError, match="crawl source needs `url`"):
+        SourceSpec(name="c", kind="manual", type="crawl")
+    with pytest.raises(ValidationError, match="one host"):
+        SourceSpec(
+            name="c",
+            kind="manual",
+            type="crawl",
+            urls=["https://docs.example.com/", "https://blog.example.com/"],
+        )
+    spec = SourceSpec(name="c", kind="manual", type="crawl", url="https://docs.example.com/a")
+    assert spec.start_urls == ["https://docs.example.com/a"]
+
+
+def test_links_are_read_with_base_nofollow_and_the_robots_meta_tag() -> None:
+    html = b"""<html><head><base href="/guides/"><meta name="ROBOTS" content="noindex">
+    </head><body><a href="reset#step">a</a><a href="reset">same</a><a href="mailto:x@y.z">m</a>
+    <a href="/private" rel="external nofollow">p</a><a href="HTTPS://Docs.Example.com">h</a>
+    <a href="javascript:void(0)">j</a></body></html>"""
+    links, follow, index = read_links(html, "https://docs.example.com/start")
+    assert links == ["https://docs.example.com/guides/reset", "https://docs.example.com/"]
+    assert (follow, index) == (True, False)
+    none = b'<html><head><meta name="robots" content="none"></head><a href="/x">x</a></html>'
+    assert read_links(none, "https://docs.example.com/") == ([], False, False)
+    assert read_links(b"", "https://docs.example.com/") == ([], True, True)
+    assert normalized("https://docs.example.com/a?b=1#c") == "https://docs.example.com/a?b=1"
+    assert not readable_link("https://docs.example.com/diagram.png")
+    assert readable_link("https://docs.example.com/manual.pdf")
+    assert readable_link("https://docs.example.com/guides/reset")
