@@ -1,6 +1,7 @@
 """Ticket hand-off: when a web visitor asks for a person, open a ticket in the support
 team's own system with the conversation, the sources the bot showed and the visitor's
-contact. One backend per deployment (`SUPPORTBOT_HANDOFF_TICKET`):
+contact. The deployment's backend (`SUPPORTBOT_HANDOFF_TICKET`), or a Slack channel's own
+(`slack_channel_settings`) or a web product's (`web_handoff_tickets`), see `TicketDesks`:
 
 - zendesk: `POST /api/v2/tickets.json` (the visitor as requester);
 - jira: `POST /rest/api/3/issue` (the description in Atlassian Document Format);
@@ -24,7 +25,7 @@ import httpx
 import structlog
 
 from bot.exchange_log import ExchangeLog
-from supportbot.models import Exchange
+from supportbot.models import Exchange, Surface
 from supportbot.settings import Settings
 
 log = structlog.stdlib.get_logger(__name__)
@@ -81,9 +82,10 @@ class Ticketing(Protocol):
 
 
 class ZendeskTickets:
-    def __init__(self, base: str, email: str, token: str) -> None:
+    def __init__(self, base: str, email: str, token: str, group_id: int | None = None) -> None:
         self.base = base.rstrip("/")
         self.auth = (f"{email}/token", token)
+        self.group_id = group_id
 
     def open(self, ticket: Ticket) -> Opened:
         payload: dict[str, Any] = {
@@ -95,6 +97,8 @@ class ZendeskTickets:
         }
         if ticket.contact:
             payload["ticket"]["requester"] = {"email": ticket.contact, "name": ticket.contact}
+        if self.group_id is not None:
+            payload["ticket"]["group_id"] = self.group_id
         response = httpx.post(
             f"{self.base}/api/v2/tickets.json", json=payload, auth=self.auth, timeout=TIMEOUT_S
         )
@@ -211,6 +215,7 @@ def open_ticketing(settings: Settings) -> Ticketing | None:
             settings.zendesk_url or "",
             settings.zendesk_email or "",
             settings.zendesk_api_token.get_secret_value(),
+            settings.zendesk_group_id,
         )
     if kind == "jira":
         need("jira_url", "jira_email", "jira_api_token", "jira_project")
@@ -244,6 +249,39 @@ def configured_ticketing(settings: Settings) -> Ticketing | None:
     except TicketingNotConfigured as error:
         log.error("handoff.ticketing_disabled", error=str(error))
         return None
+
+
+class TicketDesks:
+    """The ticket system for each hand-off: a Slack channel's own, or the web product's
+    own (the product the conversation was scoped to, else "*"), else the deployment's.
+    Every route is opened at start, so a half-configured one is reported then."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.default = configured_ticketing(settings)
+        self.slack = {
+            channel: self._open(settings, config.handoff_ticket.overrides())
+            for channel, config in settings.slack_channel_settings.items()
+            if config.handoff_ticket is not None
+        }
+        self.web = {
+            product: self._open(settings, route.overrides())
+            for product, route in settings.web_handoff_tickets.items()
+        }
+
+    @staticmethod
+    def _open(settings: Settings, overrides: dict[str, Any]) -> Ticketing | None:
+        return configured_ticketing(settings.model_copy(update=overrides))
+
+    def for_exchange(self, exchange: Exchange) -> Ticketing | None:
+        if exchange.surface == Surface.SLACK and exchange.channel_id in self.slack:
+            return self.slack[exchange.channel_id or ""]
+        if exchange.surface == Surface.WEB and self.web:
+            products = (exchange.scope or {}).get("products") or []
+            if len(products) == 1 and products[0] in self.web:
+                return self.web[products[0]]
+            if "*" in self.web:
+                return self.web["*"]
+        return self.default
 
 
 async def open_handoff_ticket(

@@ -10,7 +10,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.exchange_log import ExchangeLog
 from bot.slack.outbound import intended
-from bot.tickets import configured_ticketing, open_handoff_ticket, shown_reference
+from bot.tickets import TicketDesks, open_handoff_ticket, shown_reference
 from supportbot.settings import Settings
 
 log = structlog.stdlib.get_logger(__name__)
@@ -33,7 +33,7 @@ class HandOff:
         self.channel = settings.slack_escalation_channel
         self.usergroup = settings.slack_lead_usergroup
         self.exchanges = exchanges
-        self.ticketing = configured_ticketing(settings)
+        self.desks = TicketDesks(settings)
 
     async def __call__(
         self, client: AsyncWebClient, exchange_id: int, requested_by: str | None
@@ -53,7 +53,9 @@ class HandOff:
             else "I couldn't answer from the docs"
         )
         ping = intended(f"<!subteam^{self.usergroup}>") + " " if self.usergroup else ""
-        opened = await open_handoff_ticket(self.ticketing, self.exchanges, exchange, link=link)
+        opened = await open_handoff_ticket(
+            self.desks.for_exchange(exchange), self.exchanges, exchange, link=link
+        )
         ticket = shown_reference(opened)
         told = f"{TOLD_ASKER} Ticket {ticket}." if ticket else TOLD_ASKER
         extra = f"<{link}|Open the thread>" if link else None

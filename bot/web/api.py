@@ -25,7 +25,7 @@ from bot.delivery import Delivery
 from bot.exchange_log import ExchangeLog
 from bot.scoping import Scoper
 from bot.slack.handoff import handoff_text
-from bot.tickets import configured_ticketing, open_handoff_ticket, shown_reference
+from bot.tickets import TicketDesks, open_handoff_ticket, shown_reference
 from bot.web.guard import Guard
 from bot.web.i18n import ANSWER_LANGUAGES, primary
 from bot.web.markdown import render_html
@@ -75,7 +75,7 @@ def build_api(
     ledger = delivery.ledger
     background: set[asyncio.Task[object]] = set()
     suggestions = Suggestions(settings, exchanges)
-    ticketing = configured_ticketing(settings)
+    desks = TicketDesks(settings)
     # The answer each conversation is streaming now, so the asker can stop it.
     streaming: dict[str, AnswerStream] = {}
 
@@ -423,7 +423,9 @@ def build_api(
                 status="already_escalated", message="The support team has already been asked."
             )
         notified = await _notify_team(settings, slack, exchange.question, request.contact)
-        opened = await open_handoff_ticket(ticketing, exchanges, exchange, request.contact)
+        opened = await open_handoff_ticket(
+            desks.for_exchange(exchange), exchanges, exchange, request.contact
+        )
         ticket = shown_reference(opened)
         # Queued either way: leads see hand-offs on the review page and in the report.
         if request.contact:

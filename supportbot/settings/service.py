@@ -14,6 +14,8 @@ from supportbot.settings.types import (
     CommaList,
     ExternalPolicy,
     LogFormat,
+    TicketBackend,
+    TicketRoute,
 )
 
 CONNECTOR_SETTINGS = frozenset(
@@ -167,10 +169,21 @@ class ServiceSettings(BaseSettings):
         return value if isinstance(value, str) else None
 
     # --- ticket hand-off (bot/tickets.py) -------------------------------------------
-    handoff_ticket: Literal["none", "zendesk", "jira", "linear", "email"] = Field(
+    handoff_ticket: TicketBackend = Field(
         default="none",
-        description="Where a web visitor's request for a person also opens a ticket, with "
-        "the conversation, the sources shown and the contact.",
+        description="Where a hand-off (web or Slack) also opens a ticket, with the "
+        "conversation, the sources shown and the contact. A Slack channel can choose its own "
+        '(`slack_channel_settings`: {"C0123": {"handoff_ticket": "jira"}}), and a web '
+        "product its own (`web_handoff_tickets`).",
+    )
+    web_handoff_tickets: dict[str, TicketRoute] = Field(
+        default_factory=dict,
+        description="The web chat's ticket system per product (a widget's `data-product`), "
+        'as JSON: {"Nimbus Hub": {"backend": "jira", "jira_project": "HUB"}, "*": "zendesk"} '
+        '("*": every other product; "none": no ticket).',
+    )
+    zendesk_group_id: int | None = Field(
+        default=None, description="Zendesk: the group new hand-off tickets go to (optional)."
     )
     zendesk_url: str | None = Field(
         default=None, description="Zendesk Support, for tickets: https://SUBDOMAIN.zendesk.com."

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_validator
 from pydantic_settings import NoDecode
 
 ENV_PREFIX = "SUPPORTBOT_"
@@ -38,6 +38,34 @@ TrainingBackend = Literal["local", "openai"]
 ExternalPolicy = Literal["answer", "hand_off", "ignore"]
 
 
+TicketBackend = Literal["none", "zendesk", "jira", "linear", "email"]
+
+
+class TicketRoute(BaseModel):
+    """Where one Slack channel's or one web product's hand-offs open a ticket: a backend
+    ("jira", or "none" for no ticket) and, optionally, where in it; unset fields use the
+    deployment's settings, and credentials always come from those."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    backend: TicketBackend
+    jira_project: str | None = None
+    jira_issue_type: str | None = None
+    linear_team_id: str | None = None
+    zendesk_group_id: int | None = None
+    handoff_email_to: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _backend_alone(cls, value: Any) -> Any:
+        return {"backend": value} if isinstance(value, str) else value
+
+    def overrides(self) -> dict[str, Any]:
+        """The settings this route changes."""
+        changed = self.model_dump(exclude_none=True, exclude={"backend"})
+        return {"handoff_ticket": self.backend, **changed}
+
+
 class ChannelConfig(BaseModel):
     """What the bot does in one Slack channel; unset fields use the defaults."""
 
@@ -48,6 +76,7 @@ class ChannelConfig(BaseModel):
     tags: list[str] | None = None
     products: list[str] | None = None
     external_users: ExternalPolicy | None = None
+    handoff_ticket: TicketRoute | None = None
 
 
 MIN_SECRET_CHARS = 16

@@ -58,3 +58,56 @@ def test_an_abstained_question_opens_a_zendesk_ticket_with_the_thread(
             with Session(bot.engine) as session:
                 [exchange] = session.exec(select(Exchange)).all()
             assert exchange.ticket_ref == "#35437"
+
+
+def test_a_channel_hands_off_to_its_own_ticket_system(
+    sample_knowledge: Path, tmp_path: Path
+) -> None:
+    with service_fake() as services:
+        services.routes["/graphql"] = lambda *_: Reply(
+            200,
+            json.dumps(
+                {
+                    "data": {
+                        "issueCreate": {
+                            "success": True,
+                            "issue": {
+                                "id": "9cfb482a-81e3-4154-b5b9-2c805e70a02d",
+                                "identifier": "HUB-3",
+                                "url": "https://linear.app/acme/issue/HUB-3/support-chat",
+                            },
+                        }
+                    }
+                }
+            ),
+            {"Content-Type": "application/json"},
+        )
+        route = {"backend": "linear", "linear_team_id": "team-hub"}
+        settings = Settings(
+            data_dir=sample_knowledge,
+            database_url=f"sqlite:///{tmp_path}/bot.db",
+            slack_escalation_channel="C0ESCALATE",
+            slack_channel_settings={"C0SUPPORT": {"handoff_ticket": route}},
+            handoff_ticket="zendesk",
+            zendesk_url=services.url,
+            zendesk_email="bot@acme.example",
+            zendesk_api_token="zd-0123456789abcdef",
+            linear_api_url=f"{services.url}/graphql",
+            linear_api_key="lin_api_0123456789abcdef",
+            linear_team_id="team-default",
+        )
+        with serve_slack_bot(settings) as bot:
+            event = mention_event(QUESTION)
+            assert event["channel"] == "C0SUPPORT"
+            bot.event(event)
+            bot.fake.wait_for(
+                lambda: [
+                    p
+                    for p in bot.fake.called("chat.postMessage")
+                    if p["channel"] == event["channel"] and "Ticket HUB-3" in p.get("text", "")
+                ],
+                what="the asker told the channel's own ticket",
+            )
+            [(path, _headers, body)] = services.posted
+            assert path == "/graphql", "not the deployment's Zendesk"
+            assert json.loads(body)["variables"]["input"]["teamId"] == "team-hub"

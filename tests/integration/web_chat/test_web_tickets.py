@@ -28,19 +28,16 @@ def service() -> Iterator[ServiceFake]:
         yield fake
 
 
-def hand_off(web: Web) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Ask, then ask for a person; (the answer, the hand-off's reply)."""
-    answer = web.post("/api/chat", {"message": RESET}).json()
-    reply = web.post(
-        "/api/handoff", {"conversation_id": answer["conversation_id"], "contact": CONTACT}
-    )
-    assert reply.status_code == 200, reply.text
-    return answer, reply.json()
+def zendesk(service: ServiceFake) -> dict[str, str]:
+    return {
+        "zendesk_url": service.url,
+        "zendesk_email": "bot@acme.example",
+        "zendesk_api_token": "zd-0123456789abcdef",
+    }
 
 
-def test_a_zendesk_ticket_with_the_transcript_sources_and_requester(
-    make_web, service: ServiceFake
-) -> None:
+def serve_zendesk(service: ServiceFake) -> None:
+    """Zendesk's `POST /api/v2/tickets.json` answer (201 with the ticket)."""
     service.routes["/api/v2/tickets.json"] = lambda *_: Reply(
         201,
         json.dumps(
@@ -55,13 +52,42 @@ def test_a_zendesk_ticket_with_the_transcript_sources_and_requester(
         ),
         {"Content-Type": "application/json"},
     )
-    settings = {
-        "handoff_ticket": "zendesk",
-        "zendesk_url": service.url,
-        "zendesk_email": "bot@acme.example",
-        "zendesk_api_token": "zd-0123456789abcdef",
+
+
+def jira(service: ServiceFake) -> dict[str, str]:
+    return {
+        "jira_url": service.url,
+        "jira_email": "bot@acme.example",
+        "jira_api_token": "jira-0123456789abcdef",
     }
-    with make_web(**settings) as web:
+
+
+def serve_jira(service: ServiceFake) -> None:
+    """Jira's `POST /rest/api/3/issue` answer (201 with the key)."""
+    service.routes["/rest/api/3/issue"] = lambda *_: Reply(
+        201,
+        json.dumps(
+            {"id": "10000", "key": "SUP-24", "self": f"{service.url}/rest/api/3/issue/10000"}
+        ),
+        {"Content-Type": "application/json"},
+    )
+
+
+def hand_off(web: Web, **ask: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Ask, then ask for a person; (the answer, the hand-off's reply)."""
+    answer = web.post("/api/chat", {"message": RESET, **ask}).json()
+    reply = web.post(
+        "/api/handoff", {"conversation_id": answer["conversation_id"], "contact": CONTACT}
+    )
+    assert reply.status_code == 200, reply.text
+    return answer, reply.json()
+
+
+def test_a_zendesk_ticket_with_the_transcript_sources_and_requester(
+    make_web, service: ServiceFake
+) -> None:
+    serve_zendesk(service)
+    with make_web(handoff_ticket="zendesk", **zendesk(service)) as web:
         answer, reply = hand_off(web)
         [(path, headers, body)] = service.posted
         assert path == "/api/v2/tickets.json"
@@ -82,21 +108,8 @@ def test_a_zendesk_ticket_with_the_transcript_sources_and_requester(
 
 
 def test_a_jira_issue_in_the_project(make_web, service: ServiceFake) -> None:
-    service.routes["/rest/api/3/issue"] = lambda *_: Reply(
-        201,
-        json.dumps(
-            {"id": "10000", "key": "SUP-24", "self": f"{service.url}/rest/api/3/issue/10000"}
-        ),
-        {"Content-Type": "application/json"},
-    )
-    settings = {
-        "handoff_ticket": "jira",
-        "jira_url": service.url,
-        "jira_email": "bot@acme.example",
-        "jira_api_token": "jira-0123456789abcdef",
-        "jira_project": "SUP",
-    }
-    with make_web(**settings) as web:
+    serve_jira(service)
+    with make_web(handoff_ticket="jira", jira_project="SUP", **jira(service)) as web:
         _answer, reply = hand_off(web)
         [(_path, _headers, body)] = service.posted
         fields = json.loads(body)["fields"]
@@ -184,13 +197,7 @@ def test_an_email_to_the_team_through_a_real_smtp_server(make_web) -> None:
 
 def test_a_failing_ticket_system_still_hands_off(make_web, service: ServiceFake) -> None:
     service.routes["/api/v2/tickets.json"] = lambda *_: Reply(503, "down")
-    settings = {
-        "handoff_ticket": "zendesk",
-        "zendesk_url": service.url,
-        "zendesk_email": "bot@acme.example",
-        "zendesk_api_token": "zd-0123456789abcdef",
-    }
-    with make_web(**settings) as web:
+    with make_web(handoff_ticket="zendesk", **zendesk(service)) as web:
         _answer, reply = hand_off(web)
         assert reply["status"] == "escalated"
         assert reply["ticket"] is None
@@ -204,3 +211,38 @@ def test_a_half_configured_backend_is_reported_and_hand_offs_still_work(make_web
         _answer, reply = hand_off(web)
         assert reply["status"] == "escalated"
         assert reply["ticket"] is None
+
+
+def test_each_product_can_hand_off_to_its_own_ticket_system(make_web, service: ServiceFake) -> None:
+    serve_zendesk(service)
+    serve_jira(service)
+    routes = {
+        "Nimbus Hub": {"backend": "jira", "jira_project": "HUB", "jira_issue_type": "Bug"},
+        "*": {"backend": "zendesk", "zendesk_group_id": 360001},
+    }
+    settings = {**zendesk(service), **jira(service), "jira_project": "SUP"}
+    with make_web(handoff_ticket="none", web_handoff_tickets=routes, **settings) as web:
+        _answer, hub = hand_off(web, product="Nimbus Hub")
+        [(path, _headers, body)] = service.posted
+        assert path == "/rest/api/3/issue"
+        fields = json.loads(body)["fields"]
+        assert (fields["project"], fields["issuetype"]) == ({"key": "HUB"}, {"name": "Bug"})
+        assert hub["ticket"] == "SUP-24"
+
+        service.posted.clear()
+        _answer, other = hand_off(web, any_product=True)
+        [(path, _headers, body)] = service.posted
+        assert path == "/api/v2/tickets.json"
+        assert json.loads(body)["ticket"]["group_id"] == 360001
+        assert other["ticket"] == "#35436"
+
+
+def test_a_product_routed_to_none_opens_no_ticket(make_web, service: ServiceFake) -> None:
+    serve_zendesk(service)
+    routes = {"Nimbus Hub": "none"}
+    with make_web(handoff_ticket="zendesk", web_handoff_tickets=routes, **zendesk(service)) as web:
+        _answer, reply = hand_off(web, product="Nimbus Hub")
+        assert (reply["status"], reply["ticket"]) == ("escalated", None)
+        assert service.posted == []
+        _answer, reply = hand_off(web, any_product=True)
+        assert reply["ticket"] == "#35436", "other conversations use the deployment's backend"
