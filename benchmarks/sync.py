@@ -2,14 +2,18 @@
 
     .venv/bin/python benchmarks/sync.py [--eval-dir ../shared/eval/emanual] [--sections 10000]
     .venv/bin/python benchmarks/sync.py --case crawl [--sections 10000]
+    .venv/bin/python benchmarks/sync.py --case crawl --store weaviate --pages 50000
 
 Uses the e-manual corpus as realistic text and the project's own `KnowledgeSync` into
 the embedded store. `files` (the default): one Markdown file per section. `crawl`: the
 same sections as a locally served 10,000-page site (HTML pages with ETags, a sitemap
 index, robots.txt) through the `sitemap` connector: pages per second and peak RSS of
 the first crawl, then a re-crawl after 1% of the pages changed, counting the page bodies
-it downloaded (`recrawl_bodies_fetched`: it must equal the changed pages). Results:
-benchmarks/results/sync.json and sync.md (each case updates its own keys).
+it downloaded (`recrawl_bodies_fetched`: it must equal the changed pages). With
+`--store weaviate --pages 50000` (WEAVIATE_URL, see scripts/weaviate.sh), the sections
+are served repeatedly (each copy a distinct page) to show that a big crawl's memory stays
+flat: RSS is sampled every tenth of the pages (keys `weaviate_crawl_*`). Results:
+benchmarks/results/sync.json and sync.md (each case updates its own keys and section).
 """
 
 from __future__ import annotations
@@ -36,23 +40,42 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks._common import machine_summary, write_corpus, write_results  # noqa: E402
 from knowledge.sources import SourceSpec  # noqa: E402
-from knowledge.stores import PersistentInMemoryDocumentStore  # noqa: E402
+from knowledge.stores import PersistentInMemoryDocumentStore, open_document_store  # noqa: E402
 from knowledge.sync import COUNTS, KnowledgeSync  # noqa: E402
 from supportbot.logs import configure_logging  # noqa: E402
-from supportbot.settings import Settings  # noqa: E402
+from supportbot.settings import DocumentStoreKind, Settings  # noqa: E402
 
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 
 
-def timed_sync(work: Path, sources: list) -> tuple[dict, float]:
+def rss_mb() -> float:
+    """This process's resident memory now (not the peak)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def timed_sync(
+    work: Path, sources: list, settings: Settings | None = None, progress=None
+) -> tuple[dict, float]:
     # A new store object each pass, loaded from disk, as a new `supportbot sync` would.
-    store = PersistentInMemoryDocumentStore(work / "store.json")
-    syncer = KnowledgeSync(Settings(data_dir=work), store)
+    settings = settings or Settings(data_dir=work)
+    store = (
+        open_document_store(settings)
+        if settings.document_store is DocumentStoreKind.WEAVIATE
+        else PersistentInMemoryDocumentStore(work / "store.json")
+    )
+    syncer = KnowledgeSync(settings, store)
     started = time.perf_counter()
-    reports = syncer.sync(sources)
-    seconds = time.perf_counter() - started
-    totals = {key: sum(r.counts()[key] for r in reports) for key in COUNTS}
-    totals["chunks_in_store"] = store.count_documents()
+    try:
+        reports = syncer.sync(sources, progress)
+        seconds = time.perf_counter() - started
+        totals = {key: sum(r.counts()[key] for r in reports) for key in COUNTS}
+        totals["chunks_in_store"] = store.count_documents()
+    finally:
+        if settings.document_store is DocumentStoreKind.WEAVIATE:
+            store.client.close()  # type: ignore[attr-defined]
     return totals, seconds
 
 
@@ -127,53 +150,118 @@ class Site:
 
 
 def crawl_case(args: argparse.Namespace, corpus: list[dict]) -> None:
-    site = Site(corpus)
-    work = args.work_dir / "crawl"
+    pages = corpus_pages(corpus, args.pages or len(corpus))
+    site = Site(pages)
+    work = args.work_dir / f"crawl-{args.store}"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
+    settings = Settings(data_dir=work)
+    if args.store == "weaviate":
+        settings = Settings(
+            data_dir=work,
+            document_store="weaviate",
+            weaviate_url=os.environ["WEAVIATE_URL"],
+            weaviate_collection="SyncBenchmark",
+        )
+        drop_collection(settings)
     source = SourceSpec(
         name="site", kind="manual", type="sitemap", url=f"{site.url}/sitemap.xml", concurrency=8
     )
-    full, full_s = timed_sync(work, [source])
+    samples: dict[int, int] = {}
+    done = 0
+
+    def sample(_source: str, event: str, amount: int) -> None:
+        nonlocal done
+        if event != "advance":
+            return
+        before, done = done, done + amount
+        step = max(1, len(pages) // 10)
+        if done // step > before // step:
+            samples[done] = round(rss_mb())
+
+    full, full_s = timed_sync(work, [source], settings, sample)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"crawl: {full} in {full_s:.1f}s, peak RSS {peak_mb:.0f} MB")
+    print(f"crawl: {full} in {full_s:.1f}s, peak RSS {peak_mb:.0f} MB, RSS by pages {samples}")
 
     picker = random.Random(7)  # noqa: S311 (a repeatable sample, not a secret)
-    changed = picker.sample(range(len(corpus)), int(len(corpus) * args.changed_fraction))
+    changed = picker.sample(range(len(pages)), int(len(pages) * args.changed_fraction))
     for number in changed:
-        corpus[number]["text"] += " (Revised in the latest edition of this manual.)"
-        site.set(number, corpus[number])
+        pages[number]["text"] += " (Revised in the latest edition of this manual.)"
+        site.set(number, pages[number])
     site.bodies_sent = 0
-    again, again_s = timed_sync(work, [source])
+    again, again_s = timed_sync(work, [source], settings)
     print(f"re-crawl, {len(changed)} pages changed: {again} in {again_s:.1f}s")
+    key = "crawl" if args.store == "memory" else "weaviate_crawl"
     figures = {
-        "crawl_pages": len(corpus),
-        "crawl_seconds": round(full_s, 1),
-        "crawl_pages_per_s": round(full["added"] / full_s, 1),
-        "crawl_peak_rss_mb": round(peak_mb),
-        "crawl_chunks_embedded": full["chunks_embedded"],
-        "crawl_failed": full["failed"],
-        "recrawl_changed_pages": len(changed),
-        "recrawl_bodies_fetched": site.bodies_sent,
-        "recrawl_items_updated": again["updated"],
-        "recrawl_chunks_embedded": again["chunks_embedded"],
-        "recrawl_seconds": round(again_s, 1),
+        f"{key}_pages": len(pages),
+        f"{key}_seconds": round(full_s, 1),
+        f"{key}_pages_per_s": round(full["added"] / full_s, 1),
+        f"{key}_peak_rss_mb": round(peak_mb),
+        f"{key}_chunks_embedded": full["chunks_embedded"],
+        f"{key}_failed": full["failed"],
+        f"re{key}_changed_pages": len(changed),
+        f"re{key}_bodies_fetched": site.bodies_sent,
+        f"re{key}_items_updated": again["updated"],
+        f"re{key}_chunks_embedded": again["chunks_embedded"],
+        f"re{key}_seconds": round(again_s, 1),
     }
+    if args.store == "weaviate":
+        figures[f"{key}_rss_mb_by_pages"] = samples
+        drop_collection(settings)
+    heading = (
+        "## Crawl (the sitemap connector)"
+        if args.store == "memory"
+        else f"## Crawl of {len(pages)} pages into Weaviate"
+    )
+    growth = ""
+    if samples:
+        first, last = min(samples), max(samples)
+        growth = (
+            "\n\nResident memory while crawling (MB, by pages done): "
+            + ", ".join(f"{n}: {mb}" for n, mb in sorted(samples.items()))
+            + f"; {samples[last] - samples[first]:+d} MB from {first} to {last} pages."
+        )
     markdown = (
-        "\n## Crawl (the sitemap connector)\n\n"
-        f"{len(corpus)} e-manual sections served as HTML pages on a local site (ETags, a "
-        "sitemap index, robots.txt), 8 requests at a time, embedded store.\n\n"
+        f"{heading}\n\n"
+        f"{len(pages)} pages of e-manual sections served as HTML on a local site (ETags, a "
+        f"sitemap index, robots.txt), 8 requests at a time, {args.store} store.\n\n"
         "| pass | pages | bodies downloaded | chunks embedded | seconds |\n|---|---|---|---|---|\n"
-        f"| first crawl | {full['added']} added | {len(corpus)} | {full['chunks_embedded']} | "
+        f"| first crawl | {full['added']} added | {len(pages)} | {full['chunks_embedded']} | "
         f"{full_s:.1f} ({full['added'] / full_s:.1f} pages/s, peak RSS {peak_mb:.0f} MB) |\n"
         f"| re-crawl, {len(changed)} changed | {again['updated']} updated | {site.bodies_sent} | "
-        f"{again['chunks_embedded']} | {again_s:.1f} |\n"
+        f"{again['chunks_embedded']} | {again_s:.1f} |"
+        f"{growth}\n"
     )
-    files_part = previous_markdown().split(CRAWL_HEADING)[0].rstrip() + "\n"
-    merge_results(figures, files_part + markdown)
+    merge_results(figures, replace_section(previous_markdown(), heading, markdown))
 
 
-CRAWL_HEADING = "\n## Crawl"
+def corpus_pages(corpus: list[dict], count: int) -> list[dict]:
+    """`count` pages from the corpus's sections; past its end, copies marked as such (each
+    a distinct page, so nothing is deduplicated)."""
+    pages = []
+    for number in range(count):
+        section = dict(corpus[number % len(corpus)])
+        copy = number // len(corpus)
+        if copy:
+            section["title"] = f"{section.get('title') or section.get('id')} (edition {copy + 1})"
+            section["text"] = f"Edition {copy + 1}. {section['text']}"
+        pages.append(section)
+    return pages
+
+
+def drop_collection(settings: Settings) -> None:
+    store = open_document_store(settings)
+    store.client.collections.delete(settings.weaviate_collection)  # type: ignore[attr-defined]
+    store.client.close()  # type: ignore[attr-defined]
+
+
+def replace_section(markdown: str, heading: str, section: str) -> str:
+    """The results page with the `## heading` section replaced (or added at the end)."""
+    parts = markdown.split("\n## ")
+    kept = [parts[0].rstrip()] + [
+        "## " + part.rstrip() for part in parts[1:] if not ("## " + part).startswith(heading)
+    ]
+    return "\n\n".join([*kept, section.strip()]) + "\n"
 
 
 def previous_markdown() -> str:
@@ -197,6 +285,8 @@ def main() -> None:
     parser.add_argument("--sections", type=int, default=10_000)
     parser.add_argument("--changed-fraction", type=float, default=0.01)
     parser.add_argument("--case", choices=["files", "crawl"], default="files")
+    parser.add_argument("--store", choices=["memory", "weaviate"], default="memory")
+    parser.add_argument("--pages", type=int, default=0, help="crawl: pages (default: sections)")
     args = parser.parse_args()
     configure_logging(level="WARNING")
 
@@ -245,8 +335,8 @@ def main() -> None:
         f"Machine: {machine_summary()}\n"
     )
     old = previous_markdown()
-    crawl_part = CRAWL_HEADING + old.split(CRAWL_HEADING, 1)[1] if CRAWL_HEADING in old else ""
-    merge_results(figures, markdown + crawl_part)
+    rest = old.split("\n## ", 1)[1] if "\n## " in old else ""
+    merge_results(figures, markdown + ("\n## " + rest if rest else ""))
 
 
 if __name__ == "__main__":

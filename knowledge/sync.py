@@ -31,7 +31,7 @@ from knowledge.sources import (
     SourceUnavailable,
     list_items,
 )
-from knowledge.stores import persist
+from knowledge.stores import persist, source_chunks
 from supportbot.db import session_scope
 from supportbot.models import SyncRun
 from supportbot.settings import Settings
@@ -44,6 +44,8 @@ PERSIST_EVERY_BATCHES = 8
 # What a sync report counts, in the order the summary shows them.
 COUNTS = ("added", "updated", "deleted", "unchanged", "failed", "chunks_embedded")
 MAX_RECORDED_ERRORS = 200
+# The metadata a sync compares (knowledge/documents.py writes it on every chunk).
+SYNC_FIELDS = ("source_id", "content_hash", "source_version", "source_validator")
 
 
 @dataclass
@@ -314,27 +316,24 @@ class KnowledgeSync:
         return stale
 
     def _indexed_items(self, source_name: str) -> dict[str, _Indexed]:
-        """item id → its content hash, chunk ids, version and validator in the store."""
+        """item id → its content hash, chunk ids, version and validator in the store
+        (metadata only: a 50,000-page source's chunks are not loaded to compare them)."""
         indexed: dict[str, _Indexed] = {}
-        documents = self.store.filter_documents(
-            {"field": "meta.source", "operator": "==", "value": source_name}
-        )
-        for document in documents:
-            meta = document.meta
+        for chunk_id, meta in source_chunks(self.store, source_name, SYNC_FIELDS):
             item_id = meta.get("source_id")
             if not item_id:
                 continue
             held = indexed.setdefault(
                 item_id,
                 _Indexed(
-                    meta.get("content_hash", ""),
+                    meta.get("content_hash") or "",
                     [],
                     meta.get("source_version"),
                     meta.get("source_validator"),
                 ),
             )
-            held.chunk_ids.append(document.id)
-            if meta.get("content_hash") != held.content_hash:
+            held.chunk_ids.append(chunk_id)
+            if (meta.get("content_hash") or "") != held.content_hash:
                 # Chunks of two versions (an interrupted sync): force a re-index.
                 held.content_hash, held.version, held.validator = "", None, None
         return indexed

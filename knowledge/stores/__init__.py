@@ -7,7 +7,9 @@ per backend: `memory` (with its `search_index`) and `weaviate`.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from haystack.document_stores.types import DocumentStore
 
@@ -22,6 +24,7 @@ __all__ = [
     "open_document_store",
     "open_weaviate_store",
     "persist",
+    "source_chunks",
 ]
 
 
@@ -47,3 +50,18 @@ def persist(store: DocumentStore) -> None:
     save = getattr(store, "persist", None)
     if callable(save):
         save()
+
+
+def source_chunks(
+    store: DocumentStore, source: str, fields: tuple[str, ...]
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(document id, metadata with at least `fields`) of each chunk of a source, as a
+    stream without texts or embeddings where the store can: what a sync compares."""
+    listing = getattr(store, "source_chunks", None)
+    if callable(listing):
+        yield from listing(source, fields)
+        return
+    for document in store.filter_documents(
+        {"field": "meta.source", "operator": "==", "value": source}
+    ):
+        yield document.id, document.meta

@@ -8,6 +8,7 @@ import math
 import os
 import tempfile
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -137,6 +138,15 @@ class PersistentInMemoryDocumentStore(InMemoryDocumentStore):
     def count_documents(self) -> int:
         self.refresh()
         return super().count_documents()
+
+    def source_chunks(
+        self, source: str, fields: tuple[str, ...]
+    ) -> Iterator[tuple[str, dict[str, Any]]]:
+        """(document id, metadata) of each chunk of a source, without copying them."""
+        self.refresh()
+        for document in list(self.storage.values()):
+            if document.meta.get("source") == source:
+                yield document.id, document.meta
 
     def filter_documents(self, filters: dict[str, Any] | None = None) -> list[Document]:
         self.refresh()

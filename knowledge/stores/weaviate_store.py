@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as DeadlineExceeded
 from typing import Any, TypeVar
@@ -72,6 +72,19 @@ class ConnectingWeaviateDocumentStore(WeaviateDocumentStore):
                 _add_missing_properties(collection, self._collection_settings["properties"])
                 self._collection = collection
             return self._collection
+
+    def source_chunks(
+        self, source: str, fields: tuple[str, ...]
+    ) -> Iterator[tuple[str, dict[str, Any]]]:
+        """(document id, `fields`) of each chunk of a source: a cursor over the
+        collection without vectors or text. `filter_documents` pages with offsets, which
+        Weaviate refuses beyond QUERY_MAXIMUM_RESULTS (10,000 chunks), and downloads
+        every vector."""
+        wanted = ["_original_id", "source", *fields]
+        for obj in self.collection.iterator(include_vector=False, return_properties=wanted):
+            properties = obj.properties
+            if properties.get("source") == source:
+                yield str(properties.get("_original_id")), properties
 
     def interactive(self, work: Callable[[], T]) -> T:
         """`work()` for someone waiting: within `deadline_s`, and refused at once while

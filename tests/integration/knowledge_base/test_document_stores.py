@@ -19,10 +19,15 @@ from haystack.document_stores.types import DocumentStore, DuplicatePolicy
 from knowledge.components.embedders import build_document_embedder, build_text_embedder
 from knowledge.retrieval import RetrievalMode, build_retriever, retrieve
 from knowledge.sources import SAMPLE_SOURCES_FILE, load_sources
-from knowledge.stores import PersistentInMemoryDocumentStore, open_weaviate_store, persist
+from knowledge.stores import (
+    PersistentInMemoryDocumentStore,
+    open_weaviate_store,
+    persist,
+    source_chunks,
+)
 from knowledge.stores.search_index import bm25_text
 from knowledge.stores.weaviate import WEAVIATE_PROPERTIES
-from knowledge.sync import KnowledgeSync
+from knowledge.sync import SYNC_FIELDS, KnowledgeSync
 from supportbot.settings import Settings
 from tests.support.app_server import free_port
 from tests.support.stores import STORES, WEAVIATE_URL, drop, fresh_collection, memory_store
@@ -81,6 +86,18 @@ def test_write_count_filter_and_delete(
     assert router[0].meta["content_hash"].startswith("hash-")
     store.delete_documents([d.id for d in router])
     assert [d.meta["source_id"] for d in store.filter_documents()] == ["kettle:descale"]
+
+
+def test_a_sources_chunks_are_listed_with_their_sync_metadata_only(
+    store: DocumentStore, embedded_chunks: list[Document]
+) -> None:
+    store.write_documents(embedded_chunks, policy=DuplicatePolicy.OVERWRITE)
+    listed = dict(source_chunks(store, "router", SYNC_FIELDS))
+    assert sorted(listed) == ["chunk-0", "chunk-1"]
+    assert listed["chunk-0"]["source_id"] == "router:reset"
+    assert listed["chunk-1"]["content_hash"] == "hash-1"
+    assert "embedding" not in listed["chunk-0"]
+    assert dict(source_chunks(store, "nothing", SYNC_FIELDS)) == {}
 
 
 def test_overwrite_replaces_a_chunk(store: DocumentStore, embedded_chunks: list[Document]) -> None:
