@@ -53,7 +53,9 @@ class SourceSpec(BaseModel):
 
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=100)
     kind: SourceKind
-    type: Literal["folder", "feed", "web", "sitemap", "crawl", "zendesk", "confluence", "github"]
+    type: Literal[
+        "folder", "feed", "web", "sitemap", "crawl", "zendesk", "confluence", "github", "notion"
+    ]
     path: Path | None = None
     url: str | None = None
     urls: list[str] = Field(default_factory=list)
@@ -94,6 +96,11 @@ class SourceSpec(BaseModel):
     )
     releases: bool = Field(
         default=False, description="GitHub: also index releases, as dated updates."
+    )
+    root: str | None = Field(
+        default=None,
+        pattern=r"^[0-9a-fA-F-]{32,36}$",
+        description="Notion: only this page and the pages under it (its id).",
     )
 
     @model_validator(mode="after")
@@ -266,7 +273,7 @@ class SourceUnavailable(RuntimeError):
     """The source as a whole cannot be listed (missing folder, dead feed)."""
 
 
-CONNECTOR_TYPES = ("sitemap", "crawl", "zendesk", "confluence", "github")
+CONNECTOR_TYPES = ("sitemap", "crawl", "zendesk", "confluence", "github", "notion")
 
 
 def list_items(source: SourceSpec, fetcher: LinkContentFetcher | None = None) -> Listing:

@@ -100,4 +100,8 @@ def open_connector(source: SourceSpec, secrets: ConnectorSecrets | None = None) 
         from knowledge.connectors.github import GitHubConnector
 
         return GitHubConnector(source, secrets)
+    if source.type == "notion":
+        from knowledge.connectors.notion import NotionConnector
+
+        return NotionConnector(source, secrets)
     raise ValueError(f"no connector for {source.type!r} sources")

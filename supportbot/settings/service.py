@@ -26,6 +26,8 @@ CONNECTOR_SETTINGS = frozenset(
         "confluence_api_token",
         "github_token",
         "github_api_url",
+        "notion_token",
+        "notion_api_url",
     }
 )
 
@@ -157,6 +159,14 @@ class ServiceSettings(BaseSettings):
     )
     github_api_url: str | None = Field(
         default=None, description="GitHub Enterprise's API URL (default https://api.github.com)."
+    )
+    notion_token: SecretStr | None = Field(
+        default=None,
+        description="A Notion integration's secret for `notion` sources (share the pages "
+        "with the integration in Notion).",
+    )
+    notion_api_url: str | None = Field(
+        default=None, description="Notion's API URL (default https://api.notion.com)."
     )
 
     def connector_secret(self, name: str) -> str | None:

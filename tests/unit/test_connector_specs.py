@@ -6,10 +6,12 @@ import httpx
 import pytest
 from pydantic import ValidationError
 
+from knowledge.connectors import open_connector
 from knowledge.connectors.crawl import normalized, read_links, readable_link
 from knowledge.connectors.http import retry_after
 from knowledge.connectors.site import conditional_headers, validator_of
-from knowledge.sources import SourceSpec
+from knowledge.sources import SourceSpec, SourceUnavailable
+from supportbot.settings import Settings
 
 
 def test_each_connector_type_says_what_it_needs() -> None:
@@ -92,3 +94,11 @@ def test_links_are_read_with_base_nofollow_and_the_robots_meta_tag() -> None:
     assert not readable_link("https://docs.example.com/diagram.png")
     assert readable_link("https://docs.example.com/manual.pdf")
     assert readable_link("https://docs.example.com/guides/reset")
+
+
+def test_a_notion_source_without_a_token_says_which_setting_is_missing() -> None:
+    spec = SourceSpec(name="n", kind="manual", type="notion")
+    with pytest.raises(SourceUnavailable, match="SUPPORTBOT_NOTION_TOKEN"):
+        open_connector(spec, Settings())
+    with pytest.raises(ValidationError, match="root"):
+        SourceSpec(name="n", kind="manual", type="notion", root="not-an-id")
