@@ -86,3 +86,26 @@ def service_fake() -> Iterator[ServiceFake]:
     with running(fake.server) as url:
         fake.url = url
         yield fake
+
+
+class ConditionalPages:
+    """A docs site's HTML pages by path, each with its ETag, answering If-None-Match
+    with 304 as a web server does; counts the bodies it had to send."""
+
+    def __init__(self, fake: ServiceFake) -> None:
+        self.fake = fake
+        self.pages: dict[str, tuple[str, str]] = {}  # path → (html, etag)
+
+    def serve(self, path: str, headers: dict[str, str]) -> Reply:
+        html, etag = self.pages[urlsplit(path).path]
+        if headers.get("if-none-match") == etag:
+            return Reply(304, b"", {"ETag": etag})
+        return Reply(200, html, {"Content-Type": "text/html; charset=utf-8", "ETag": etag})
+
+    def bodies_fetched(self) -> list[str]:
+        """The paths whose body was sent (not answered 304), sorted."""
+        return sorted(
+            path
+            for path, headers in self.fake.requests
+            if path in self.pages and headers.get("if-none-match") != self.pages[path][1]
+        )

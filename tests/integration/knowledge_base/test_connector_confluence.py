@@ -7,16 +7,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from knowledge.sources import SourceSpec
-from knowledge.stores import open_document_store
 from knowledge.sync import KnowledgeSync
-from supportbot.settings import Settings
 from tests.support.service_fake import Reply, ServiceFake, service_fake
 from tests.support.stores import chunks_by_item
 
@@ -104,13 +101,8 @@ def space() -> Iterator[Space]:
 
 
 @pytest.fixture
-def sync(tmp_path: Path) -> KnowledgeSync:
-    settings = Settings(
-        data_dir=tmp_path,
-        confluence_email="pat@example.com",
-        confluence_api_token="atl-0123456789abcdef",
-    )
-    return KnowledgeSync(settings, open_document_store(settings))
+def connector_settings() -> dict[str, object]:
+    return {"confluence_email": "pat@example.com", "confluence_api_token": "atl-0123456789abcdef"}
 
 
 def source(space: Space) -> SourceSpec:

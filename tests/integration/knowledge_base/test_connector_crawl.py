@@ -11,10 +11,8 @@ from pathlib import Path
 import pytest
 
 from knowledge.sources import SourceSpec
-from knowledge.stores import open_document_store
 from knowledge.sync import KnowledgeSync
-from supportbot.settings import Settings
-from tests.support.service_fake import Reply, ServiceFake, service_fake
+from tests.support.service_fake import ConditionalPages, Reply, ServiceFake, service_fake
 from tests.support.stores import chunks_by_item
 
 ROBOTS = "User-agent: *\nDisallow: /internal/\n"
@@ -33,12 +31,11 @@ def a(href: str, rel: str = "") -> str:
     return f'<a href="{href}"{f" rel={rel!r}" if rel else ""}>{href}</a>'
 
 
-class Site:
-    """Pages by path: (html, etag); every page answers conditional requests."""
+class Site(ConditionalPages):
+    """Pages found by their links; every page answers conditional requests."""
 
     def __init__(self, fake: ServiceFake) -> None:
-        self.fake = fake
-        self.pages: dict[str, tuple[str, str]] = {}
+        super().__init__(fake)
         self.put("/docs/", "Nimbus Hub docs", "Start here for the Nimbus Hub.", [
             a("reset"), a("/docs/pairing"), a("/docs/reset#step-2"), a("/internal/notes"),
             a("/drafts/new"), a("https://elsewhere.example/out"), a("mailto:help@example.com"),
@@ -70,30 +67,11 @@ class Site:
         self.pages[path] = (page(title, text, *links, robots=robots), etag)
         self.fake.routes[path] = self.serve
 
-    def serve(self, path: str, headers: dict[str, str]) -> Reply:
-        html, etag = self.pages[path]
-        if headers.get("if-none-match") == etag:
-            return Reply(304, b"", {"ETag": etag})
-        return Reply(200, html, {"Content-Type": "text/html; charset=utf-8", "ETag": etag})
-
-    def bodies_fetched(self) -> list[str]:
-        return sorted(
-            p
-            for p, h in self.fake.requests
-            if p in self.pages and h.get("if-none-match") != self.pages[p][1]
-        )
-
 
 @pytest.fixture
 def site() -> Iterator[Site]:
     with service_fake() as fake:
         yield Site(fake)
-
-
-@pytest.fixture
-def sync(tmp_path: Path) -> KnowledgeSync:
-    settings = Settings(data_dir=tmp_path)
-    return KnowledgeSync(settings, open_document_store(settings))
 
 
 def source(site: Site, **overrides: object) -> SourceSpec:

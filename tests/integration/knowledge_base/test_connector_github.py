@@ -10,15 +10,12 @@ import hashlib
 import json
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from knowledge.sources import SourceSpec
-from knowledge.stores import open_document_store
 from knowledge.sync import KnowledgeSync
-from supportbot.settings import Settings
 from tests.support.service_fake import Reply, ServiceFake, service_fake
 from tests.support.stores import chunks_by_item
 
@@ -156,13 +153,8 @@ def repository() -> Iterator[Repository]:
 
 
 @pytest.fixture
-def sync(tmp_path: Path, repository: Repository) -> KnowledgeSync:
-    settings = Settings(
-        data_dir=tmp_path,
-        github_api_url=repository.fake.url,
-        github_token="ghp_test0123456789abcdef",
-    )
-    return KnowledgeSync(settings, open_document_store(settings))
+def connector_settings(repository: Repository) -> dict[str, object]:
+    return {"github_api_url": repository.fake.url, "github_token": "ghp_test0123456789abcdef"}
 
 
 def source(**extra: Any) -> SourceSpec:

@@ -8,15 +8,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from knowledge.sources import SourceSpec
-from knowledge.stores import open_document_store
 from knowledge.sync import KnowledgeSync
-from supportbot.settings import Settings
 from tests.support.service_fake import Reply, ServiceFake, service_fake
 from tests.support.stores import chunks_by_item
 
@@ -182,13 +179,8 @@ def workspace() -> Iterator[Workspace]:
 
 
 @pytest.fixture
-def sync(tmp_path: Path, workspace: Workspace) -> KnowledgeSync:
-    settings = Settings(
-        data_dir=tmp_path,
-        notion_token="ntn_0123456789abcdefghijklmnop",
-        notion_api_url=workspace.fake.url,
-    )
-    return KnowledgeSync(settings, open_document_store(settings))
+def connector_settings(workspace: Workspace) -> dict[str, object]:
+    return {"notion_token": "ntn_0123456789abcdefghijklmnop", "notion_api_url": workspace.fake.url}
 
 
 def source(**overrides: Any) -> SourceSpec:

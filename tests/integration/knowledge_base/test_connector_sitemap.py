@@ -6,15 +6,12 @@ from __future__ import annotations
 
 import gzip
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from knowledge.sources import SourceSpec
-from knowledge.stores import open_document_store
 from knowledge.sync import KnowledgeSync
-from supportbot.settings import Settings
-from tests.support.service_fake import Reply, ServiceFake, service_fake
+from tests.support.service_fake import ConditionalPages, Reply, ServiceFake, service_fake
 from tests.support.stores import chunks_by_item
 
 ROBOTS = "User-agent: *\nDisallow: /internal/\n"
@@ -27,11 +24,11 @@ def page(title: str, text: str) -> str:
     )
 
 
-class Site:
+class Site(ConditionalPages):
     """Pages by path: (html, etag); the sitemap lists `listed` (with `lastmod` for some)."""
 
     def __init__(self, fake: ServiceFake) -> None:
-        self.fake = fake
+        super().__init__(fake)
         self.pages = {
             "/docs/reset": (
                 page("Factory reset", "Hold Reset for 10 seconds to reset the hub."),
@@ -86,30 +83,11 @@ class Site:
             f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{urls}</urlset>'
         )
 
-    def serve(self, path: str, headers: dict[str, str]) -> Reply:
-        html, etag = self.pages[path]
-        if headers.get("if-none-match") == etag:
-            return Reply(304, b"", {"ETag": etag})
-        return Reply(200, html, {"Content-Type": "text/html; charset=utf-8", "ETag": etag})
-
-    def bodies_fetched(self) -> list[str]:
-        return [
-            p
-            for p, h in self.fake.requests
-            if p in self.pages and h.get("if-none-match") != self.pages[p][1]
-        ]
-
 
 @pytest.fixture
 def site() -> Iterator[Site]:
     with service_fake() as fake:
         yield Site(fake)
-
-
-@pytest.fixture
-def sync(tmp_path: Path) -> KnowledgeSync:
-    settings = Settings(data_dir=tmp_path)
-    return KnowledgeSync(settings, open_document_store(settings))
 
 
 def source(site: Site) -> SourceSpec:

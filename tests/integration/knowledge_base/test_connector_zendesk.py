@@ -6,15 +6,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from knowledge.sources import SourceSpec
-from knowledge.stores import open_document_store
 from knowledge.sync import KnowledgeSync
-from supportbot.settings import Settings
 from tests.support.service_fake import Reply, ServiceFake, service_fake
 from tests.support.stores import chunks_by_item
 
@@ -111,12 +108,6 @@ class HelpCenter:
 def help_center() -> Iterator[HelpCenter]:
     with service_fake() as fake:
         yield HelpCenter(fake)
-
-
-@pytest.fixture
-def sync(tmp_path: Path) -> KnowledgeSync:
-    settings = Settings(data_dir=tmp_path)
-    return KnowledgeSync(settings, open_document_store(settings))
 
 
 def source(help_center: HelpCenter) -> SourceSpec:

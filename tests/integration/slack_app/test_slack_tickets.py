@@ -10,8 +10,14 @@ from sqlmodel import Session, select
 
 from supportbot.models import Exchange
 from supportbot.settings import Settings
-from tests.support.service_fake import Reply, service_fake
+from tests.support.service_fake import service_fake
 from tests.support.slack_harness import mention_event, serve_slack_bot
+from tests.support.ticket_systems import (
+    linear_settings,
+    serve_linear,
+    serve_zendesk,
+    zendesk_settings,
+)
 
 QUESTION = "What is the airspeed velocity of an unladen swallow?"
 
@@ -20,19 +26,13 @@ def test_an_abstained_question_opens_a_zendesk_ticket_with_the_thread(
     sample_knowledge: Path, tmp_path: Path
 ) -> None:
     with service_fake() as zendesk:
-        zendesk.routes["/api/v2/tickets.json"] = lambda *_: Reply(
-            201,
-            json.dumps({"ticket": {"id": 35437, "subject": "Support chat", "status": "new"}}),
-            {"Content-Type": "application/json"},
-        )
+        serve_zendesk(zendesk, 35437)
         settings = Settings(
             data_dir=sample_knowledge,
             database_url=f"sqlite:///{tmp_path}/bot.db",
             slack_escalation_channel="C0ESCALATE",
             handoff_ticket="zendesk",
-            zendesk_url=zendesk.url,
-            zendesk_email="bot@acme.example",
-            zendesk_api_token="zd-0123456789abcdef",
+            **zendesk_settings(zendesk),
         )
         with serve_slack_bot(settings) as bot:
             event = mention_event(QUESTION)
@@ -64,24 +64,7 @@ def test_a_channel_hands_off_to_its_own_ticket_system(
     sample_knowledge: Path, tmp_path: Path
 ) -> None:
     with service_fake() as services:
-        services.routes["/graphql"] = lambda *_: Reply(
-            200,
-            json.dumps(
-                {
-                    "data": {
-                        "issueCreate": {
-                            "success": True,
-                            "issue": {
-                                "id": "9cfb482a-81e3-4154-b5b9-2c805e70a02d",
-                                "identifier": "HUB-3",
-                                "url": "https://linear.app/acme/issue/HUB-3/support-chat",
-                            },
-                        }
-                    }
-                }
-            ),
-            {"Content-Type": "application/json"},
-        )
+        serve_linear(services, "HUB-3")
         route = {"backend": "linear", "linear_team_id": "team-hub"}
         settings = Settings(
             data_dir=sample_knowledge,
@@ -89,12 +72,8 @@ def test_a_channel_hands_off_to_its_own_ticket_system(
             slack_escalation_channel="C0ESCALATE",
             slack_channel_settings={"C0SUPPORT": {"handoff_ticket": route}},
             handoff_ticket="zendesk",
-            zendesk_url=services.url,
-            zendesk_email="bot@acme.example",
-            zendesk_api_token="zd-0123456789abcdef",
-            linear_api_url=f"{services.url}/graphql",
-            linear_api_key="lin_api_0123456789abcdef",
-            linear_team_id="team-default",
+            **zendesk_settings(services),
+            **linear_settings(services, team="team-default"),
         )
         with serve_slack_bot(settings) as bot:
             event = mention_event(QUESTION)

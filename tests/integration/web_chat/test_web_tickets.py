@@ -16,6 +16,14 @@ from aiosmtpd.controller import Controller
 
 from tests.support.app_server import free_port
 from tests.support.service_fake import Reply, ServiceFake, service_fake
+from tests.support.ticket_systems import (
+    jira_settings,
+    linear_settings,
+    serve_jira,
+    serve_linear,
+    serve_zendesk,
+    zendesk_settings,
+)
 from tests.support.web import Web
 
 RESET = "How do I factory reset the Nimbus Hub?"
@@ -26,51 +34,6 @@ CONTACT = "pat@example.com"
 def service() -> Iterator[ServiceFake]:
     with service_fake() as fake:
         yield fake
-
-
-def zendesk(service: ServiceFake) -> dict[str, str]:
-    return {
-        "zendesk_url": service.url,
-        "zendesk_email": "bot@acme.example",
-        "zendesk_api_token": "zd-0123456789abcdef",
-    }
-
-
-def serve_zendesk(service: ServiceFake) -> None:
-    """Zendesk's `POST /api/v2/tickets.json` answer (201 with the ticket)."""
-    service.routes["/api/v2/tickets.json"] = lambda *_: Reply(
-        201,
-        json.dumps(
-            {
-                "ticket": {
-                    "id": 35436,
-                    "url": f"{service.url}/api/v2/tickets/35436.json",
-                    "subject": "Support chat",
-                    "status": "new",
-                }
-            }
-        ),
-        {"Content-Type": "application/json"},
-    )
-
-
-def jira(service: ServiceFake) -> dict[str, str]:
-    return {
-        "jira_url": service.url,
-        "jira_email": "bot@acme.example",
-        "jira_api_token": "jira-0123456789abcdef",
-    }
-
-
-def serve_jira(service: ServiceFake) -> None:
-    """Jira's `POST /rest/api/3/issue` answer (201 with the key)."""
-    service.routes["/rest/api/3/issue"] = lambda *_: Reply(
-        201,
-        json.dumps(
-            {"id": "10000", "key": "SUP-24", "self": f"{service.url}/rest/api/3/issue/10000"}
-        ),
-        {"Content-Type": "application/json"},
-    )
 
 
 def hand_off(web: Web, **ask: Any) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -87,7 +50,7 @@ def test_a_zendesk_ticket_with_the_transcript_sources_and_requester(
     make_web, service: ServiceFake
 ) -> None:
     serve_zendesk(service)
-    with make_web(handoff_ticket="zendesk", **zendesk(service)) as web:
+    with make_web(handoff_ticket="zendesk", **zendesk_settings(service)) as web:
         answer, reply = hand_off(web)
         [(path, headers, body)] = service.posted
         assert path == "/api/v2/tickets.json"
@@ -109,7 +72,7 @@ def test_a_zendesk_ticket_with_the_transcript_sources_and_requester(
 
 def test_a_jira_issue_in_the_project(make_web, service: ServiceFake) -> None:
     serve_jira(service)
-    with make_web(handoff_ticket="jira", jira_project="SUP", **jira(service)) as web:
+    with make_web(handoff_ticket="jira", jira_project="SUP", **jira_settings(service)) as web:
         _answer, reply = hand_off(web)
         [(_path, _headers, body)] = service.posted
         fields = json.loads(body)["fields"]
@@ -124,31 +87,8 @@ def test_a_jira_issue_in_the_project(make_web, service: ServiceFake) -> None:
 
 
 def test_a_linear_issue_through_graphql(make_web, service: ServiceFake) -> None:
-    service.routes["/graphql"] = lambda *_: Reply(
-        200,
-        json.dumps(
-            {
-                "data": {
-                    "issueCreate": {
-                        "success": True,
-                        "issue": {
-                            "id": "9cfb482a-81e3-4154-b5b9-2c805e70a02d",
-                            "identifier": "SUP-7",
-                            "url": "https://linear.app/acme/issue/SUP-7/support-chat",
-                        },
-                    }
-                }
-            }
-        ),
-        {"Content-Type": "application/json"},
-    )
-    settings = {
-        "handoff_ticket": "linear",
-        "linear_api_url": f"{service.url}/graphql",
-        "linear_api_key": "lin_api_0123456789abcdef",
-        "linear_team_id": "team-1",
-    }
-    with make_web(**settings) as web:
+    serve_linear(service)
+    with make_web(handoff_ticket="linear", **linear_settings(service)) as web:
         _answer, reply = hand_off(web)
         [(_path, headers, body)] = service.posted
         assert headers["authorization"] == "lin_api_0123456789abcdef"
@@ -197,7 +137,7 @@ def test_an_email_to_the_team_through_a_real_smtp_server(make_web) -> None:
 
 def test_a_failing_ticket_system_still_hands_off(make_web, service: ServiceFake) -> None:
     service.routes["/api/v2/tickets.json"] = lambda *_: Reply(503, "down")
-    with make_web(handoff_ticket="zendesk", **zendesk(service)) as web:
+    with make_web(handoff_ticket="zendesk", **zendesk_settings(service)) as web:
         _answer, reply = hand_off(web)
         assert reply["status"] == "escalated"
         assert reply["ticket"] is None
@@ -220,7 +160,7 @@ def test_each_product_can_hand_off_to_its_own_ticket_system(make_web, service: S
         "Nimbus Hub": {"backend": "jira", "jira_project": "HUB", "jira_issue_type": "Bug"},
         "*": {"backend": "zendesk", "zendesk_group_id": 360001},
     }
-    settings = {**zendesk(service), **jira(service), "jira_project": "SUP"}
+    settings = {**zendesk_settings(service), **jira_settings(service), "jira_project": "SUP"}
     with make_web(handoff_ticket="none", web_handoff_tickets=routes, **settings) as web:
         _answer, hub = hand_off(web, product="Nimbus Hub")
         [(path, _headers, body)] = service.posted
@@ -240,7 +180,9 @@ def test_each_product_can_hand_off_to_its_own_ticket_system(make_web, service: S
 def test_a_product_routed_to_none_opens_no_ticket(make_web, service: ServiceFake) -> None:
     serve_zendesk(service)
     routes = {"Nimbus Hub": "none"}
-    with make_web(handoff_ticket="zendesk", web_handoff_tickets=routes, **zendesk(service)) as web:
+    with make_web(
+        handoff_ticket="zendesk", web_handoff_tickets=routes, **zendesk_settings(service)
+    ) as web:
         _answer, reply = hand_off(web, product="Nimbus Hub")
         assert (reply["status"], reply["ticket"]) == ("escalated", None)
         assert service.posted == []
