@@ -27,11 +27,12 @@ from lxml.etree import ParserError
 from knowledge.connectors import FLUSH, GONE, NOT_MODIFIED, Entry, Flush, Gone, NotModified
 from knowledge.connectors.http import HttpError, PoliteClient
 from knowledge.connectors.site import SitePages
-from knowledge.sources import SUPPORTED_EXTENSIONS, SourceItem, SourceSpec
+from knowledge.sources import SUPPORTED_EXTENSIONS, SourceItem, SourceSpec, page_mime
 
 MAX_LINKS_PER_PAGE = 2000
 READABLE_TYPES = frozenset(SUPPORTED_EXTENSIONS.values())
 HTML_TYPES = frozenset({"", "text/html", "application/xhtml+xml"})
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
 
 def normalized(url: str) -> str | None:
@@ -180,7 +181,9 @@ class CrawlConnector(SitePages):
     ) -> SourceItem | NotModified | Gone:
         unindexed = None if validator else self.links.unindexed_validator(url)
         try:
-            response = self.get(url, validator or unindexed)
+            # Redirects are links: the page is indexed where it now lives (once), and
+            # the redirect costs no body on each crawl.
+            response = self.get(url, validator or unindexed, follow_redirects=False)
         except HttpError as error:
             if error.status in (404, 410):
                 self.links.forget(url)
@@ -192,17 +195,22 @@ class CrawlConnector(SitePages):
             if links is not None:
                 self._follow(links, depth + 1)
                 return GONE if unindexed else NOT_MODIFIED
-            response = self.get(url, None)  # the link store was lost: read the page again
+            # The link store was lost: read the page again.
+            response = self.get(url, None, follow_redirects=False)
+        if response.status_code in REDIRECTS:
+            target = normalized(urljoin(url, response.headers.get("location", "")))
+            if target and target != url:
+                self._follow([target], depth)
+            return GONE
         return self._page(url, depth, response)
 
     def _page(self, url: str, depth: int, response: httpx.Response) -> SourceItem | Gone:
-        if urlsplit(str(response.url)).netloc.lower() != self.host.lower():
-            return GONE  # redirected off the site
         content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
-        item = self.item(url, response, None)
-        if item.stream.mime_type == "text/html" and content_type not in HTML_TYPES:
+        mime = page_mime(content_type, url)
+        if mime == "text/html" and content_type not in HTML_TYPES:
             return GONE  # an image, an archive…: nothing we read (a file we read keeps its type)
-        if item.stream.mime_type != "text/html":
+        item = self.item(url, response, None)
+        if mime != "text/html":
             return item
         links, _, index = read_links(response.content, str(response.url))
         self.links.put(url, links, None if index else (item.validator or None))

@@ -94,12 +94,14 @@ class SitePages:
                 time.sleep(wait)
             self._last_fetch = time.monotonic()
 
-    def get(self, url: str, validator: str | None) -> httpx.Response:
+    def get(self, url: str, validator: str | None, follow_redirects: bool = True) -> httpx.Response:
         """The page, conditionally when a validator is known (a 304 comes back as is)."""
         self._wait_turn()
         self.fetches += 1
-        response = self.http.get(url, headers=conditional_headers(validator))
-        if response.status_code != 304:
+        response = self.http.get(
+            url, headers=conditional_headers(validator), follow_redirects=follow_redirects
+        )
+        if response.status_code < 300:
             self.bodies += 1
         return response
 

@@ -40,7 +40,7 @@ class Site(ConditionalPages):
             a("reset"), a("/docs/pairing"), a("/docs/reset#step-2"), a("/internal/notes"),
             a("/drafts/new"), a("https://elsewhere.example/out"), a("mailto:help@example.com"),
             a("/docs/diagram.png"), a("/docs/missing"), a("/docs/tags"), a("/docs/download"),
-            a("/docs/private", rel="nofollow"),
+            a("/docs/private", rel="nofollow"), a("/docs/old-reset"),
         ])  # fmt: skip
         self.put("/docs/reset", "Factory reset", "Hold Reset for 10 seconds.", [
             a("/docs/"), a("/docs/wifi"),
@@ -58,6 +58,7 @@ class Site(ConditionalPages):
         for path in ("/internal/notes", "/drafts/new", "/docs/private", "/docs/diagram.png"):
             self.put(path, "Not for us", "Should never be requested.", [])
         fake.routes["/robots.txt"] = lambda *_: Reply(200, ROBOTS, {"Content-Type": "text/plain"})
+        fake.routes["/docs/old-reset"] = lambda *_: Reply(301, "", {"Location": "/docs/reset"})
         fake.routes["/docs/download"] = lambda *_: Reply(
             200, b"PK\x03\x04", {"Content-Type": "application/zip"}
         )
@@ -111,7 +112,8 @@ def test_a_site_is_crawled_by_its_links_honouring_robots_patterns_and_depth(
     never = ("/internal/", "/drafts/", "/docs/private", "/docs/diagram.png", "/docs/deep/two")
     for path in never:
         assert site.fake.requested(path) == [], f"{path}: robots, pattern, nofollow, depth"
-    assert len(site.fake.requested("/docs/reset")) == 1, "the #fragment link is the same page"
+    assert site.fake.requested("/docs/reset") == ["/docs/reset"], "#fragment, redirect: one page"
+    assert site.fake.requested("/docs/old-reset"), "a redirect leads to its target, indexed once"
     assert site.fake.requested("/docs/tags") == ["/docs/tags"], "noindex: read for its links"
     assert site.fake.requested("/docs/download"), "a link without an extension is tried"
     [chunk] = [d for d in sync.store.filter_documents() if d.meta["url"].endswith("/docs/wifi")]
