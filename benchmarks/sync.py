@@ -191,22 +191,22 @@ def crawl_case(args: argparse.Namespace, corpus: list[dict]) -> None:
     site.bodies_sent = 0
     again, again_s = timed_sync(work, [source], settings)
     print(f"re-crawl, {len(changed)} pages changed: {again} in {again_s:.1f}s")
-    key = "crawl" if args.store == "memory" else "weaviate_crawl"
+    prefix = "" if args.store == "memory" else "weaviate_"
     figures = {
-        f"{key}_pages": len(pages),
-        f"{key}_seconds": round(full_s, 1),
-        f"{key}_pages_per_s": round(full["added"] / full_s, 1),
-        f"{key}_peak_rss_mb": round(peak_mb),
-        f"{key}_chunks_embedded": full["chunks_embedded"],
-        f"{key}_failed": full["failed"],
-        f"re{key}_changed_pages": len(changed),
-        f"re{key}_bodies_fetched": site.bodies_sent,
-        f"re{key}_items_updated": again["updated"],
-        f"re{key}_chunks_embedded": again["chunks_embedded"],
-        f"re{key}_seconds": round(again_s, 1),
+        f"{prefix}crawl_pages": len(pages),
+        f"{prefix}crawl_seconds": round(full_s, 1),
+        f"{prefix}crawl_pages_per_s": round(full["added"] / full_s, 1),
+        f"{prefix}crawl_peak_rss_mb": round(peak_mb),
+        f"{prefix}crawl_chunks_embedded": full["chunks_embedded"],
+        f"{prefix}crawl_failed": full["failed"],
+        f"{prefix}recrawl_changed_pages": len(changed),
+        f"{prefix}recrawl_bodies_fetched": site.bodies_sent,
+        f"{prefix}recrawl_items_updated": again["updated"],
+        f"{prefix}recrawl_chunks_embedded": again["chunks_embedded"],
+        f"{prefix}recrawl_seconds": round(again_s, 1),
     }
     if args.store == "weaviate":
-        figures[f"{key}_rss_mb_by_pages"] = samples
+        figures[f"{prefix}crawl_rss_mb_by_pages"] = samples
         drop_collection(settings)
     heading = (
         "## Crawl (the sitemap connector)"
@@ -215,11 +215,10 @@ def crawl_case(args: argparse.Namespace, corpus: list[dict]) -> None:
     )
     growth = ""
     if samples:
-        first, last = min(samples), max(samples)
         growth = (
             "\n\nResident memory while crawling (MB, by pages done): "
             + ", ".join(f"{n}: {mb}" for n, mb in sorted(samples.items()))
-            + f"; {samples[last] - samples[first]:+d} MB from {first} to {last} pages."
+            + f"; between {min(samples.values())} and {max(samples.values())} MB throughout."
         )
     markdown = (
         f"{heading}\n\n"
