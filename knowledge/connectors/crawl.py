@@ -18,6 +18,7 @@ from collections import deque
 from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import httpx
@@ -88,6 +89,13 @@ def read_links(html: bytes, page_url: str) -> tuple[list[str], bool, bool]:
     return list(links), True, index
 
 
+class Held(NamedTuple):
+    """What the last crawl kept of a page."""
+
+    links: list[str]
+    unindexed: str | None  # the validator of a page not indexed (noindex)
+
+
 class LinkStore:
     """url → the links its page had at the last crawl (and, for a page we do not index,
     its validator: a `noindex` hub page is asked "changed since?" like any other); on
@@ -102,13 +110,12 @@ class LinkStore:
         )
         self._lock = threading.Lock()
 
-    def get(self, url: str) -> list[str] | None:
-        row = self._row(url)
-        return (row[0].split("\n") if row[0] else []) if row else None
-
-    def unindexed_validator(self, url: str) -> str | None:
-        row = self._row(url)
-        return row[1] if row else None
+    def get(self, url: str) -> Held | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT links, unindexed FROM links WHERE url = ?", (url,)
+            ).fetchone()
+        return Held(row[0].split("\n") if row[0] else [], row[1]) if row else None
 
     def put(self, url: str, links: list[str], unindexed_validator: str | None = None) -> None:
         with self._lock, self._db:
@@ -120,12 +127,6 @@ class LinkStore:
     def forget(self, url: str) -> None:
         with self._lock, self._db:
             self._db.execute("DELETE FROM links WHERE url = ?", (url,))
-
-    def _row(self, url: str) -> tuple[str, str | None] | None:
-        with self._lock:
-            return self._db.execute(
-                "SELECT links, unindexed FROM links WHERE url = ?", (url,)
-            ).fetchone()
 
     def close(self) -> None:
         self._db.close()
@@ -179,7 +180,8 @@ class CrawlConnector(SitePages):
     def _fetch(
         self, url: str, depth: int, validator: str | None
     ) -> SourceItem | NotModified | Gone:
-        unindexed = None if validator else self.links.unindexed_validator(url)
+        held = self.links.get(url)
+        unindexed = held.unindexed if held and not validator else None
         try:
             # Redirects are links: the page is indexed where it now lives (once), and
             # the redirect costs no body on each crawl.
@@ -188,12 +190,11 @@ class CrawlConnector(SitePages):
             if error.status in (404, 410):
                 self.links.forget(url)
                 return GONE
-            self._follow(self.links.get(url) or [], depth + 1)
+            self._follow(held.links if held else [], depth + 1)
             raise
         if response.status_code == 304:
-            links = self.links.get(url)
-            if links is not None:
-                self._follow(links, depth + 1)
+            if held is not None:
+                self._follow(held.links, depth + 1)
                 return GONE if unindexed else NOT_MODIFIED
             # The link store was lost: read the page again.
             response = self.get(url, None, follow_redirects=False)

@@ -85,9 +85,10 @@ class NotionConnector:
         root = self._normalized(self.source.root) if self.source.root else None
         listed = 0
         for page_id, page in pages.items():
-            path = self._path(page_id, pages)
-            if root is not None and root not in [page_id, *self._ancestors(page_id, pages)]:
+            chain = [page_id, *self._ancestors(page_id, pages)]  # the page, then up the tree
+            if root is not None and root not in chain:
                 continue
+            path = [page_title(pages[p]) or "Untitled" for p in reversed(chain)]
             if not self.source.wanted(" / ".join(path)):
                 continue
             listed += 1
@@ -131,11 +132,6 @@ class NotionConnector:
             chain.append(current)
             current = parent_id(pages[current])
         return chain
-
-    def _path(self, page_id: str, pages: dict[str, dict[str, Any]]) -> list[str]:
-        ancestors = self._ancestors(page_id, pages)
-        titles = [page_title(pages[a]) or "Untitled" for a in reversed(ancestors)]
-        return [*titles, page_title(pages[page_id]) or "Untitled"]
 
     # --- pages -------------------------------------------------------------------
 

@@ -58,8 +58,6 @@ class SitePages:
         self.delay_s = 0.0
         self._last_fetch = 0.0
         self._pace = threading.Lock()
-        self.fetches = 0  # page requests made (a benchmark counts bodies from this)
-        self.bodies = 0  # of which returned a body (not 304)
 
     def read_robots(self) -> None:
         url = f"{self.origin}/robots.txt"
@@ -97,13 +95,9 @@ class SitePages:
     def get(self, url: str, validator: str | None, follow_redirects: bool = True) -> httpx.Response:
         """The page, conditionally when a validator is known (a 304 comes back as is)."""
         self._wait_turn()
-        self.fetches += 1
-        response = self.http.get(
+        return self.http.get(
             url, headers=conditional_headers(validator), follow_redirects=follow_redirects
         )
-        if response.status_code < 300:
-            self.bodies += 1
-        return response
 
     def item(self, url: str, response: httpx.Response, version: str | None) -> SourceItem:
         mime = page_mime(response.headers.get("content-type"), url)
