@@ -17,11 +17,11 @@ from playwright.sync_api import Frame, Page, sync_playwright
 from sqlmodel import Session, select
 
 from bot.server import create_app
-from supportbot.db import session_scope
 from supportbot.models import Exchange, QAPair
 from supportbot.settings import Settings
 from tests.support.app_server import serve
 from tests.support.openai_fake import FakeOpenAI, fake_openai
+from tests.support.web import review_app
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
@@ -82,23 +82,12 @@ REVIEW_TOKEN = "tok-1-0123456789abcdef"
 @pytest.fixture
 def review_server(sample_knowledge: Path, tmp_path: Path) -> Iterator[tuple[str, FastAPI]]:
     """The server with a lead's review token ("pat") and two harvested pairs to review."""
-    data = tmp_path / "data"
-    shutil.copytree(sample_knowledge, data)
-    settings = Settings(
-        data_dir=data,
-        database_url=f"sqlite:///{tmp_path}/r.db",
-        review_tokens={"pat": REVIEW_TOKEN},
-    )
-    app = create_app(settings)
-    with serve(app) as url:
-        with session_scope(app.state.engine) as session:
-            session.add_all(
-                [
-                    QAPair(question="How do I pair a sensor?", answer="Press Pair."),
-                    QAPair(question="Weather?", answer="Sunny."),
-                ]
-            )
-        yield url, app
+    pairs = [
+        QAPair(question="How do I pair a sensor?", answer="Press Pair."),
+        QAPair(question="Weather?", answer="Sunny."),
+    ]
+    with review_app(sample_knowledge, tmp_path, REVIEW_TOKEN, pairs) as served:
+        yield served
 
 
 def screenshot_path(tmp_path: Path, name: str) -> Path:

@@ -3,13 +3,41 @@
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
+from fastapi import FastAPI
 from sqlmodel import Session, select
 
-from supportbot.models import Exchange, Feedback
+from bot.server import create_app
+from supportbot.db import session_scope
+from supportbot.models import Exchange, Feedback, QAPair
+from supportbot.settings import Settings
+from tests.support.app_server import serve
+
+
+@contextmanager
+def review_app(
+    sample_knowledge: Path, tmp_path: Path, token: str, pairs: list[QAPair]
+) -> Iterator[tuple[str, FastAPI]]:
+    """The web app on a copy of the sample knowledge, with a lead's review token ("pat")
+    and these harvested pairs to review; yields its URL and the app."""
+    data = tmp_path / "data"
+    shutil.copytree(sample_knowledge, data)
+    settings = Settings(
+        data_dir=data,
+        database_url=f"sqlite:///{tmp_path}/review.db",
+        review_tokens={"pat": token},
+    )
+    app = create_app(settings)
+    with serve(app) as url:
+        with session_scope(app.state.engine) as session:
+            session.add_all(pairs)
+        yield url, app
 
 
 class Web:

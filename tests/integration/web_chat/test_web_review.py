@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,41 +10,28 @@ import pytest
 from sqlmodel import Session, select
 
 from bot.server import create_app
-from supportbot.db import session_scope
 from supportbot.models import PairKind, PairOrigin, PairStatus, QAPair
 from supportbot.settings import Settings
 from tests.support.app_server import serve
+from tests.support.web import review_app
 
 TOKEN = "review-token-0123456789"
 
 
 @pytest.fixture
 def review(sample_knowledge: Path, tmp_path: Path) -> Iterator[tuple[str, object]]:
-    data = tmp_path / "data"
-    shutil.copytree(sample_knowledge, data)
-    settings = Settings(
-        data_dir=data,
-        database_url=f"sqlite:///{tmp_path}/web.db",
-        review_tokens={"pat": TOKEN},
-    )
-    app = create_app(settings)
-    with serve(app) as url:
-        with session_scope(app.state.engine) as session:
-            session.add_all(
-                [
-                    QAPair(
-                        question="How do I pair a sensor?", answer="Press Pair [1].", surface="web"
-                    ),
-                    QAPair(
-                        question="Zigbee 4?",
-                        answer="",
-                        kind=PairKind.GAP,
-                        origin=PairOrigin.THUMBS_DOWN,
-                        comment="not answered",
-                    ),
-                    QAPair(question="Weather today?", answer="Sunny.", surface="slack"),
-                ]
-            )
+    pairs = [
+        QAPair(question="How do I pair a sensor?", answer="Press Pair [1].", surface="web"),
+        QAPair(
+            question="Zigbee 4?",
+            answer="",
+            kind=PairKind.GAP,
+            origin=PairOrigin.THUMBS_DOWN,
+            comment="not answered",
+        ),
+        QAPair(question="Weather today?", answer="Sunny.", surface="slack"),
+    ]
+    with review_app(sample_knowledge, tmp_path, TOKEN, pairs) as (url, app):
         yield url, app.state.engine
 
 
