@@ -32,7 +32,7 @@ from openai import Stream as OpenAIStream
 from knowledge.components.embedders import openai_secret
 from knowledge.components.update_boost import UpdateBoost
 from knowledge.documents import DocumentKind
-from knowledge.excerpts import compose, item_of, superseding_first, supersessions
+from knowledge.excerpts import compose, item_of, supersessions, updates_before_older
 from knowledge.prompts import ANSWER_TEMPLATE, CONDENSE_TEMPLATE, NOT_COVERED, neutralise
 from knowledge.retrieval import build_retriever, retrieve
 from supportbot.settings import Settings
@@ -338,9 +338,10 @@ class AnsweringService:
 
     def _prompt_documents(self, query: str, filters: dict[str, Any] | None) -> list[Document]:
         """The best sources; a dated update that changes a fact of an item (page, file)
-        the best sources come from joins them, first, in place of the weakest source it
-        does not supersede. Updates are also searched on their own: a short release note
-        is easily outranked by the many manual pages on its topic."""
+        the best sources come from joins them, just before that item's passage, in place
+        of the weakest source it does not supersede. Updates are also searched on their
+        own: a short release note is easily outranked by the many manual pages on its
+        topic."""
         documents = retrieve(self.retrieval, query, top_k=CANDIDATE_SOURCES, filters=filters)
         ranked = self.boost.run(documents)["documents"]
         best = ranked[:SOURCES_IN_PROMPT]
@@ -348,11 +349,12 @@ class AnsweringService:
         olders = [d for d in ranked if item_of(d) in shown_items]
         updates = self._updates(query, filters)
         found = supersessions([*best, *updates], query, olders)
-        leading = superseding_first(best, found)
-        superseded = {item_of(pair.older) for pair in found}
+        leading = updates_before_older(best, found)
+        kept = {item_of(pair.older) for pair in found} | {pair.update.id for pair in found}
         while len(leading) > SOURCES_IN_PROMPT:
             weakest = next(
-                (d for d in reversed(leading) if item_of(d) not in superseded), leading[-1]
+                (d for d in reversed(leading) if item_of(d) not in kept and d.id not in kept),
+                leading[-1],
             )
             leading.remove(weakest)
         return leading

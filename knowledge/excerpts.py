@@ -3,8 +3,9 @@
 An excerpt answer should read like an answer: the best passage first, one passage per
 source item, its steps, lists and tables kept, and only what answers the question.
 When a dated update changes a fact that retrieved manual text states (a number, a
-menu path, a yes/no), the update leads ("Since Firmware 3.2 (2026-10-14): …") and the
-older text is labelled as older; the LLM prompt gets the same pairs (prompts.py).
+menu path, a yes/no) and the change is about the question, the update comes just before
+that text ("Since Firmware 3.2 (2026-10-14): …") and the older text is labelled as
+older; the LLM prompt gets the same pairs (prompts.py).
 
 Passages are cut into *units*: a line of prose is split into sentences, a numbered
 list (steps) stays whole, each bullet item and each table row stands alone (release
@@ -14,8 +15,9 @@ question's search words (lexical_query.py) they contain.
 
 from __future__ import annotations
 
+import math
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from haystack import Document
@@ -25,6 +27,7 @@ from knowledge.documents import DocumentKind
 
 PASSAGE_CHARS = 700  # what one excerpt may hold before sentence selection cuts it
 MIN_SHARED_SHARE = 0.5  # of the update unit's words a manual unit shares: same topic
+ABOUT_SHARE = 0.15  # of the best unit's weighted question words an update's change needs
 
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])")
@@ -216,11 +219,31 @@ def _changes(update_unit: str, older_unit: str) -> bool:
     return bool((words(update_unit) ^ words(older_unit)) & _NEGATIONS)
 
 
-def _conflict(update: Document, older: Document, terms: set[str]) -> Supersession | None:
+def term_weights(documents: Sequence[Document], terms: set[str]) -> dict[str, float]:
+    """How telling each question word is among these passages (an IDF over them): a
+    word that nearly all of them contain, such as the product's name or "light" in a
+    manual full of status lights, says little about which passage is about the question."""
+    texts = [words(document.content or "") for document in documents]
+    return {
+        term: math.log((len(texts) + 1) / (sum(term in text for text in texts) + 0.5))
+        for term in terms
+    }
+
+
+def weighted_relevance(unit: str, weights: Mapping[str, float]) -> float:
+    return sum(weights[term] for term in weights.keys() & words(unit))
+
+
+def _conflict(
+    update: Document, older: Document, weights: Mapping[str, float], floor: float
+) -> Supersession | None:
+    """The update's unit that changes a fact of `older`: on the question (at least
+    `floor` of its weighted words) and on the same topic as one of `older`'s units."""
     best: tuple[float, str, str] | None = None
     for update_unit in units(update):
         topic = _topic(update_unit.text)
-        if not topic or not relevance(update_unit.text, terms):
+        about = weighted_relevance(update_unit.text, weights)
+        if not topic or not about or about < floor:
             continue
         for older_unit in units(older):
             share = len(topic & _topic(older_unit.text)) / len(topic)
@@ -238,9 +261,18 @@ def supersessions(
 ) -> list[Supersession]:
     """Each dated update among `documents` that changes a fact that older manual text
     among `olders` (default: `documents`) states, newest update first; one pair per
-    update, with the best-ranked older text it changes."""
-    terms = question_terms(question)
+    update, with the best-ranked older text it changes.
+
+    The update's change must be about the question about as much as the passages' best
+    unit is: a release note that changes some fact of a shown page (a device limit) but
+    shares only a common word with the question ("hub") supersedes nothing here."""
     candidates = documents if olders is None else olders
+    passages = list({d.id: d for d in [*documents, *candidates]}.values())
+    weights = term_weights(passages, question_terms(question))
+    floor = ABOUT_SHARE * max(
+        (weighted_relevance(unit.text, weights) for d in passages for unit in units(d)),
+        default=0.0,
+    )
     found = []
     updates = {d.id: d for d in reversed(documents) if _dated_update(d)}  # first one wins
     for update in reversed(updates.values()):
@@ -249,7 +281,7 @@ def supersessions(
                 pair
                 for older in candidates
                 if older.id != update.id and _older(older, update)
-                if (pair := _conflict(update, older, terms)) is not None
+                if (pair := _conflict(update, older, weights, floor)) is not None
             ),
             None,
         )
@@ -259,13 +291,28 @@ def supersessions(
     return found
 
 
-def superseding_first(
+def updates_before_older(
     documents: Sequence[Document], found: Sequence[Supersession]
 ) -> list[Document]:
-    """`documents` with the updates of `found` moved to the front, newest first."""
-    leading = [pair.update for pair in found]
-    lead_ids = {document.id for document in leading}
-    return leading + [d for d in documents if d.id not in lead_ids]
+    """`documents` with each update of `found` just before the first passage of the item
+    it changes (newest first where several change one item), unless it already ranks
+    above it: the current fact comes before the older one, and an update that changes a
+    lesser passage does not push the best answer down."""
+    moved = {pair.update.id for pair in found}
+    placed = [d for d in documents if d.id not in moved]
+    for pair in reversed(found):  # the newest ends up first
+        placed.insert(_place(documents, placed, pair), pair.update)
+    return placed
+
+
+def _place(documents: Sequence[Document], placed: list[Document], pair: Supersession) -> int:
+    item = item_of(pair.older)
+    anchor = next((n for n, d in enumerate(placed) if item_of(d) == item), len(placed))
+    rank = next((n for n, d in enumerate(documents) if d.id == pair.update.id), None)
+    if rank is not None:  # where it ranks by itself, if that is higher
+        ahead = {d.id for d in documents[:rank]}
+        anchor = min(anchor, next((n for n, d in enumerate(placed) if d.id not in ahead), anchor))
+    return anchor
 
 
 # --- the excerpt answer -----------------------------------------------------------------
@@ -299,11 +346,12 @@ class Excerpts:
 
 
 def compose(question: str, documents: Sequence[Document], limit: int, intro: str) -> Excerpts:
-    """The excerpt answer: superseding updates first (labelled with what changed and
-    when), then the best passages; older text an update changes is labelled as older."""
+    """The excerpt answer: the best passages in order, each superseding update just
+    before the older text it changes (labelled with what changed and when; the older
+    text labelled as older)."""
     terms = question_terms(question)
     found = supersessions(documents, question)
-    shown = one_per_item(superseding_first(documents, found))[:limit]
+    shown = one_per_item(updates_before_older(documents, found))[:limit]
     newer_of = {item_of(pair.older): pair for pair in found}
     update_of = {pair.update.id: pair for pair in found}
     parts = [intro]

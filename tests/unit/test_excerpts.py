@@ -78,6 +78,38 @@ def test_updates_on_other_topics_or_older_than_the_text_supersede_nothing() -> N
     assert supersessions([RESET_STEPS, same_fact], question) == []
 
 
+def test_an_update_sharing_only_a_common_word_with_the_question_supersedes_nothing() -> None:
+    # The release note changes the reset time (a fact of a shown page), but the question
+    # is about the amber light: "light", in every passage here, is all they share.
+    question = "What does the amber light mean?"
+    amber = manual(
+        "amber",
+        "The status light is amber when the hub has no internet connection.",
+        section="Troubleshooting > Amber light",
+    )
+    documents = [amber, RESET_STEPS, RESET_NOTE]
+    assert supersessions(documents, question) == []
+    answer = compose(question, documents, 3, INTRO)
+    assert answer.shown[0].id == "amber"
+    assert "Since" not in answer.text
+    assert "older documentation" not in answer.text
+
+
+def test_an_update_goes_before_the_text_it_changes_not_before_a_better_answer() -> None:
+    question = "Why does the light flash red?"
+    firmware = manual(
+        "flash",
+        "The light flashes red while the hub updates its firmware.",
+        section="Status light > Red",
+    )
+    answer = compose(question, [firmware, RESET_STEPS, RESET_NOTE], 3, INTRO)
+    assert [d.id for d in answer.shown] == ["flash", "note", "steps"]
+    assert "**Since 2026-10-14** (Firmware 3.2), changed from 15 to 10:" in answer.text
+    assert "older documentation (before 2026-10-14; where it differs, [2] is current)" in (
+        answer.text
+    )
+
+
 def test_one_passage_per_source_item_best_first() -> None:
     first = manual("a1", "Reset the hub with the button.")
     same_item = Document(id="a2", content="Reset again.", meta={**first.meta})
