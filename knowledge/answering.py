@@ -350,10 +350,15 @@ class AnsweringService:
         updates = self._updates(query, filters)
         found = supersessions([*best, *updates], query, olders)
         leading = updates_before_older(best, found)
-        kept = {item_of(pair.older) for pair in found} | {pair.update.id for pair in found}
+        superseded = {item_of(pair.older) for pair in found}
+        superseding = {pair.update.id for pair in found}
         while len(leading) > SOURCES_IN_PROMPT:
             weakest = next(
-                (d for d in reversed(leading) if item_of(d) not in kept and d.id not in kept),
+                (
+                    d
+                    for d in reversed(leading)
+                    if item_of(d) not in superseded and d.id not in superseding
+                ),
                 leading[-1],
             )
             leading.remove(weakest)
